@@ -1,0 +1,39 @@
+"""nabla_like: a staged tracing compiler for array programs.
+
+Write ordinary Python on tensors; nabla_like records it into its graph IR,
+transforms it (grad, vjp, jvp, vmap, jacobians), lowers it to StableHLO and
+runs it with XLA. Eager code is lazy: pending work compiles once per
+structure and runs when a value is read.
+
+Example:
+    >>> import nabla_like as nb
+    >>> x = nb.tensor([1.0, 2.0, 3.0])
+    >>> nb.grad(lambda x: nb.sum(x * x))(x)
+    Tensor([2. 4. 6.] : f32[3])
+"""
+from __future__ import annotations
+
+from . import dtypes, errors, tree  # noqa: F401
+from .core import enable_grad, no_grad  # noqa: F401
+from .creation import *  # noqa: F401,F403
+from .creation import tensor  # noqa: F401
+from .dtypes import (DType, bfloat16, bool_, finfo, float16, float32, float64, iinfo,  # noqa: F401
+                     int8, int16, int32, int64, promote_types, uint8, uint16, uint32, uint64)
+from .errors import (AxisError, BackwardError, ConcretizationError, DeviceError,  # noqa: F401
+                     DTypeError, GradError, IndexingError, JitError, NablaError, ShapeError,
+                     TracerLeakError, TransformError)
+from .lazy import ProgramCache, realize_all  # noqa: F401
+from .ops import *  # noqa: F401,F403
+from .transforms import *  # noqa: F401,F403
+from .tensor import Tensor  # noqa: F401
+
+bool = bool_  # noqa: A001 - nb.bool, as numpy's np.bool
+
+
+def devices(platform: str | None = None):
+    """The devices XLA can run on (`nb.devices()` -> [Device(cpu:0)])."""
+    from lowering import runtime
+    return runtime.devices(platform)
+
+
+__version__ = "0.1.0"

@@ -1,0 +1,361 @@
+"""Primitives, contexts and `bind`: how an operation is recorded.
+
+A `Primitive` is a name plus rules. Each rule has one fixed signature,
+documented here once (arrays positional, static params keyword-only):
+
+    abstract_eval(*avals, **params)            -> Aval | tuple[Aval, ...]
+    jvp(primals, tangents, outs, **params)     -> tangent | tuple of tangents   (None = zero)
+    vjp(cts, primals, outs, **params)          -> tuple of input cotangents     (None = zero)
+    transpose(ct, *primals, **params)          -> tuple of input cotangents     (linear ops)
+    batch(args, bdims, **params)               -> (out, out_bdim) | (outs, out_bdims)
+
+`primals`, `tangents`, `outs` and `cts` are Tensors in the context the rule
+runs in; single-output primitives take and return single tangents and
+cotangents. A linear primitive declares `transpose` and gets its JVP (apply
+the op to the tangents) and VJP (the transpose) for free.
+
+A *context* is where recording happens: the lazy eager context (level 0,
+leaves are device buffers) or a trace (level >= 1, leaves are abstract
+inputs). An op records into the innermost context among its inputs; values
+from outer contexts are captured as constants of the inner trace.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Callable
+
+from .dtypes import DType, as_dtype, result_type, scalar_dtype
+from .errors import ConcretizationError, TracerLeakError, raise_error
+from .ir import Aval, Node, Value
+from .tensor import Tensor
+
+# ---------------------------------------------------------------------------
+# Primitives
+# ---------------------------------------------------------------------------
+PRIMITIVES: dict[str, "Primitive"] = {}
+
+
+class Primitive:
+    """A named operation and its rules. See the module docstring for signatures."""
+
+    def __init__(self, name: str, *, multiple_results: bool = False, linear: bool = False,
+                 differentiable: bool = True):
+        if name in PRIMITIVES:
+            raise ValueError(f"primitive {name!r} registered twice")
+        self.name = name
+        self.multiple_results = multiple_results
+        self.linear = linear
+        self.differentiable = differentiable
+        self.abstract_eval: Callable | None = None
+        self.jvp: Callable | None = None
+        self.vjp: Callable | None = None
+        self.transpose: Callable | None = None
+        self.batch: Callable | None = None
+        PRIMITIVES[name] = self
+
+    def __repr__(self) -> str:
+        return self.name
+
+    # Decorators that attach rules; each returns the function unchanged.
+    def def_abstract_eval(self, fn):
+        self.abstract_eval = fn
+        return fn
+
+    def def_jvp(self, fn):
+        self.jvp = fn
+        return fn
+
+    def def_vjp(self, fn):
+        self.vjp = fn
+        return fn
+
+    def def_transpose(self, fn):
+        self.transpose = fn
+        if self.vjp is None:
+            self.vjp = lambda ct, primals, outs, **params: fn(ct, *primals, **params)
+        if self.jvp is None:
+            self.jvp = _linear_jvp(self)
+        return fn
+
+    def def_batch(self, fn):
+        self.batch = fn
+        return fn
+
+    def bind(self, *args: Tensor, **params):
+        return bind(self, *args, **params)
+
+
+def _linear_jvp(prim: Primitive):
+    def jvp(primals, tangents, outs, **params):
+        if all(t is None for t in tangents):
+            return None
+        args = []
+        for p, t in zip(primals, tangents):
+            if t is not None:
+                args.append(t)
+            elif p.dtype.is_floating:
+                args.append(zeros_like(p))
+            else:  # integer operands (indices) pass through unchanged
+                args.append(p)
+        return bind(prim, *args, **params)
+    return jvp
+
+
+# ---------------------------------------------------------------------------
+# Contexts
+# ---------------------------------------------------------------------------
+class Context:
+    level: int = 0
+    alive: bool = True
+    name: str = "context"
+
+
+class TraceContext(Context):
+    """Records a graph whose leaves are abstract inputs.
+
+    Values of outer contexts used inside are captured once each: they become
+    extra inputs (`const_inputs`) fed with the outer values (`const_values`).
+    """
+
+    name = "trace"
+
+    def __init__(self, transform: str = "trace"):
+        self.level = len(_stack)
+        self.alive = True
+        self.transform = transform
+        self.inputs: list[Value] = []
+        self.const_values: list[Value] = []
+        self.const_inputs: list[Value] = []
+        self._captured: dict[int, Value] = {}
+
+    def new_input(self, aval: Aval) -> Value:
+        v = Value(aval, None, 0, self)
+        self.inputs.append(v)
+        return v
+
+    def lift(self, outer: Value) -> Value:
+        inner = self._captured.get(outer.id)
+        if inner is None:
+            inner = Value(outer.aval, None, 0, self)
+            inner.requires_grad = outer.requires_grad
+            self._captured[outer.id] = inner
+            self.const_values.append(outer)
+            self.const_inputs.append(inner)
+        return inner
+
+    def __repr__(self) -> str:
+        return f"TraceContext({self.transform}, level={self.level})"
+
+
+_stack: list[Context] = []  # the lazy context sits at the bottom (installed by lazy.py)
+
+
+def current_context() -> Context:
+    return _stack[-1]
+
+
+@contextlib.contextmanager
+def new_trace(transform: str = "trace"):
+    ctx = TraceContext(transform)
+    _stack.append(ctx)
+    try:
+        yield ctx
+    finally:
+        ctx.alive = False
+        _stack.pop()
+
+
+def is_tracing() -> bool:
+    return len(_stack) > 1
+
+
+# ---------------------------------------------------------------------------
+# Gradient recording mode (no_grad)
+# ---------------------------------------------------------------------------
+class _GradMode:
+    enabled = True
+
+
+grad_mode = _GradMode()
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Context manager and decorator: operations inside record no gradient history.
+
+    Example:
+        >>> with nb.no_grad():
+        ...     w = w - 0.1 * w.grad
+    """
+
+    def __enter__(self):
+        self._prev = grad_mode.enabled
+        grad_mode.enabled = False
+        return self
+
+    def __exit__(self, *exc):
+        grad_mode.enabled = self._prev
+        return False
+
+
+class enable_grad(contextlib.ContextDecorator):
+    def __enter__(self):
+        self._prev = grad_mode.enabled
+        grad_mode.enabled = True
+        return self
+
+    def __exit__(self, *exc):
+        grad_mode.enabled = self._prev
+        return False
+
+
+# ---------------------------------------------------------------------------
+# Recording
+# ---------------------------------------------------------------------------
+_observers: list[Callable] = []  # debug hooks: called with (node, out Tensors)
+
+
+def _leak(op: str, v: Value, target: Context):
+    raise_error(TracerLeakError, op,
+                f"a traced value {v.aval.short()} from a finished {getattr(v.ctx, 'transform', 'trace')} "
+                f"was used outside of it (it escaped its transform, e.g. through a global, "
+                f"a list or `self`); return it from the function instead")
+
+
+def context_of(args) -> Context:
+    """The innermost context among the Tensors in `args` (or the current one if none)."""
+    target = None
+    for a in args:
+        if isinstance(a, Tensor):
+            c = a._value.ctx
+            if target is None or c.level > target.level:
+                target = c
+    return target if target is not None else _stack[-1]
+
+
+def record(ctx: Context, prim: Primitive, vals: list[Value], params: dict) -> list[Value] | Value:
+    """Record `prim(*vals, **params)` in `ctx` and return its output Value(s)."""
+    for i, v in enumerate(vals):
+        c = v.ctx
+        if c is not ctx:
+            if not c.alive or c.level >= ctx.level:
+                _leak(prim.name, v, ctx)
+            vals[i] = ctx.lift(v)
+    out_avals = prim.abstract_eval(*[v.aval for v in vals], **params)
+    if not prim.multiple_results:
+        out_avals = (out_avals,)
+    node = Node(prim, params, tuple(vals), out_avals)
+    rg = False
+    if grad_mode.enabled and prim.differentiable:
+        for v in vals:
+            if v.requires_grad:
+                rg = True
+                break
+    outs = []
+    for i, aval in enumerate(out_avals):
+        v = Value(aval, node, i, ctx)
+        if rg and aval.dtype.kind == "f":
+            v.requires_grad = True
+        outs.append(v)
+    return outs if prim.multiple_results else outs[0]
+
+
+def bind(prim: Primitive, *args: Tensor, **params):
+    """Apply `prim` to Tensors in their innermost context; returns Tensor(s)."""
+    ctx = context_of(args)
+    outs = record(ctx, prim, [a._value for a in args], params)
+    if prim.multiple_results:
+        result = tuple(Tensor._wrap(v) for v in outs)
+    else:
+        result = Tensor._wrap(outs)
+    if ctx.level == 0:
+        ctx.track(result)
+    if _observers:
+        for obs in _observers:
+            obs(prim, args, params, result)
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Constants and conversion of Python values
+# ---------------------------------------------------------------------------
+full_p = Primitive("full", differentiable=False)
+
+
+@full_p.def_abstract_eval
+def _full_abstract_eval(*, value, shape, dtype, weak=False):
+    return Aval(shape, dtype, weak)
+
+
+@full_p.def_batch
+def _full_batch(args, bdims, **params):
+    return bind(full_p, **params), None
+
+
+full_p.def_jvp(lambda primals, tangents, outs, **params: None)
+full_p.def_vjp(lambda ct, primals, outs, **params: ())
+
+
+def _canonical_scalar(value, dtype: DType):
+    if dtype.kind == "f":
+        return float(value)
+    if dtype.kind == "b":
+        return bool(value)
+    return int(value)
+
+
+def full_in(ctx: Context, shape: tuple[int, ...], value, dtype: DType, weak: bool = False) -> Tensor:
+    """A constant splat tensor recorded in `ctx` (a literal leaf in the lazy context)."""
+    value = _canonical_scalar(value, dtype)
+    if ctx.level == 0:
+        v = Value(Aval(shape, dtype, weak), None, 0, ctx)
+        v.literal = value
+        return Tensor._wrap(v)
+    out = record(ctx, full_p, [], {"value": value, "shape": shape, "dtype": dtype, "weak": weak})
+    return Tensor._wrap(out)
+
+
+def full(shape, fill_value, dtype=None) -> Tensor:
+    """A tensor of `shape` filled with `fill_value`.
+
+    Example:
+        >>> nb.full((2, 3), 7.0)
+    """
+    shape = _as_shape(shape)
+    if isinstance(fill_value, Tensor):
+        from .ops.shape import broadcast_to
+        t = fill_value if dtype is None else fill_value.astype(dtype)
+        return broadcast_to(t, shape)
+    if dtype is None:
+        dtype = scalar_dtype(fill_value) if not hasattr(fill_value, "dtype") else as_dtype(fill_value.dtype)
+    return full_in(_stack[-1], shape, fill_value, as_dtype(dtype))
+
+
+def zeros_like(x: Tensor, dtype=None) -> Tensor:
+    d = x.dtype if dtype is None else as_dtype(dtype)
+    return full_in(x._value.ctx, x.shape, 0, d)
+
+
+def _as_shape(shape) -> tuple[int, ...]:
+    if isinstance(shape, int):
+        return (shape,)
+    return tuple(int(d) for d in shape)
+
+
+def scalar_in(ctx: Context, x) -> Tensor:
+    """A Python scalar as a weak-typed 0-d tensor in `ctx`."""
+    return full_in(ctx, (), x, scalar_dtype(x), weak=True)
+
+
+def concrete_check(t: Tensor, what: str) -> None:
+    """Raise if `t` is abstract (being traced) and `what` needs its value."""
+    ctx = t._value.ctx
+    if ctx.level != 0:
+        raise_error(ConcretizationError, what,
+                    f"the value of a traced tensor {t._value.aval.short()} is not known while "
+                    f"tracing under {getattr(ctx, 'transform', 'a transform')}; use nb.where / "
+                    f"nb.cond instead of Python control flow, or mark the argument static in jit")
+
+
+def dtype_join(*avals: Aval) -> tuple[DType, bool]:
+    return result_type(*[(a.dtype, a.weak) for a in avals])
+

@@ -1,0 +1,243 @@
+"""The graph IR: typed SSA values, nodes applying primitives, graphs.
+
+* `Aval`  -- abstract value: shape, dtype and weak-typedness.
+* `Value` -- an SSA value. It is produced by a `Node` (or is a graph input /
+  materialized leaf) and lives in a context (the lazy eager context or a trace).
+* `Node`  -- one application of a primitive with hashable static params.
+* `Graph` -- input Values, Nodes in topological order, output Values.
+
+Nodes do not point at their output Values (only at output ids) so that the
+Value -> Node -> input Value chain has no reference cycles: dropping the last
+Tensor of a lazy graph frees it at once, without waiting for the cycle GC.
+Every walk here is iterative; a 100,000-node chain is an ordinary input.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import Any, Iterable, Sequence
+
+from .dtypes import DType
+
+_ids = itertools.count(1)
+
+
+class Aval:
+    """Shape, dtype and weak-typedness of a value."""
+
+    __slots__ = ("shape", "dtype", "weak", "_hash")
+
+    def __init__(self, shape: tuple[int, ...], dtype: DType, weak: bool = False):
+        self.shape = shape
+        self.dtype = dtype
+        self.weak = weak
+        self._hash = hash((shape, dtype.name, weak))
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def strong(self) -> "Aval":
+        return self if not self.weak else Aval(self.shape, self.dtype, False)
+
+    def update(self, shape=None, dtype=None, weak=None) -> "Aval":
+        return Aval(self.shape if shape is None else tuple(shape),
+                    self.dtype if dtype is None else dtype,
+                    self.weak if weak is None else weak)
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, Aval) and self.shape == other.shape
+                and self.dtype is other.dtype and self.weak == other.weak)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __repr__(self) -> str:
+        return self.short()
+
+    def short(self) -> str:
+        return f"{self.dtype.short}[{','.join(map(str, self.shape))}]"
+
+
+class Value:
+    """An SSA value: produced by `node` (output `index`), or a leaf when `node` is None.
+
+    `ctx` is the context the value was recorded in. Leaves of the lazy eager
+    context carry a device `buffer`, or a Python scalar `literal`.
+    """
+
+    __slots__ = ("aval", "node", "index", "ctx", "buffer", "literal", "id",
+                 "requires_grad", "leaf_tensor", "__weakref__")
+
+    def __init__(self, aval: Aval, node: "Node | None", index: int, ctx: Any):
+        self.aval = aval
+        self.node = node
+        self.index = index
+        self.ctx = ctx
+        self.buffer = None
+        self.literal = None
+        self.id = node.out_ids[index] if node is not None else next(_ids)
+        self.requires_grad = False
+        self.leaf_tensor = None
+
+    def __repr__(self) -> str:
+        return f"%{self.id}:{self.aval.short()}"
+
+
+class Node:
+    """One application of a primitive: `prim(*inputs, **params) -> out_avals`."""
+
+    __slots__ = ("prim", "params", "inputs", "out_avals", "out_ids", "sig", "freed")
+
+    def __init__(self, prim, params: dict, inputs: tuple[Value, ...], out_avals: tuple[Aval, ...]):
+        self.prim = prim
+        self.params = params
+        self.inputs = inputs
+        self.out_avals = out_avals
+        self.out_ids = tuple(next(_ids) for _ in out_avals)
+        # Hashable structural signature of the op itself (inputs excluded).
+        self.sig = (prim.name, tuple(params.items()), out_avals) if params else (prim.name, out_avals)
+        self.freed = False
+
+    def __repr__(self) -> str:
+        return f"Node({self.prim.name})"
+
+
+class Graph:
+    """Inputs, nodes in topological order, outputs. `consts` are the outer values
+    captured by the trace; they are the trailing `len(consts)` inputs."""
+
+    __slots__ = ("inputs", "nodes", "outputs", "consts", "in_tree", "out_tree", "_out_values")
+
+    def __init__(self, inputs: list[Value], nodes: list[Node], outputs: list[Value],
+                 consts: Sequence[Value] = (), in_tree=None, out_tree=None):
+        self.inputs = list(inputs)
+        self.nodes = list(nodes)
+        self.outputs = list(outputs)
+        self.consts = list(consts)
+        self.in_tree = in_tree
+        self.out_tree = out_tree
+        self._out_values = None
+
+    @property
+    def num_args(self) -> int:
+        return len(self.inputs) - len(self.consts)
+
+    @property
+    def in_avals(self) -> list[Aval]:
+        return [v.aval for v in self.inputs]
+
+    @property
+    def out_avals(self) -> list[Aval]:
+        return [v.aval for v in self.outputs]
+
+    def __str__(self) -> str:
+        return format_graph(self)
+
+    def __repr__(self) -> str:
+        return format_graph(self)
+
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython
+        p.text(format_graph(self))
+
+    def key(self) -> tuple:
+        return structural_key(self)
+
+
+def toposort(outputs: Iterable[Value], is_leaf) -> list[Node]:
+    """Nodes reachable from `outputs` in dependency order, stopping at `is_leaf` values.
+
+    Iterative post-order DFS: no recursion, deterministic order (inputs are
+    visited left to right), each node appears once.
+    """
+    order: list[Node] = []
+    done: set[int] = set()
+    stack: list[tuple[Node, int]] = []
+    for out in outputs:
+        node = out.node
+        if node is None or is_leaf(out) or id(node) in done:
+            continue
+        stack.append((node, 0))
+        done.add(id(node))
+        while stack:
+            node, i = stack[-1]
+            inputs = node.inputs
+            while i < len(inputs):
+                v = inputs[i]
+                i += 1
+                child = v.node
+                if child is not None and id(child) not in done and not is_leaf(v):
+                    stack[-1] = (node, i)
+                    stack.append((child, 0))
+                    done.add(id(child))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def structural_key(graph: Graph) -> tuple:
+    """A hashable key equal for graphs of the same structure (values renamed by position)."""
+    index: dict[int, int] = {}
+    for i, v in enumerate(graph.inputs):
+        index[v.id] = i
+    n = len(graph.inputs)
+    parts: list = [tuple(v.aval for v in graph.inputs)]
+    for node in graph.nodes:
+        parts.append((node.sig, tuple(index[v.id] for v in node.inputs)))
+        for oid in node.out_ids:
+            index[oid] = n
+            n += 1
+    parts.append(tuple(index[v.id] for v in graph.outputs))
+    return tuple(parts)
+
+
+def format_params(params: dict) -> str:
+    def fmt(x):
+        if isinstance(x, DType):
+            return x.short
+        if isinstance(x, float):
+            return repr(x)
+        return str(x)
+    return ", ".join(f"{k}={fmt(v)}" for k, v in params.items())
+
+
+def format_graph(graph: Graph, name: str = "graph") -> str:
+    """A readable listing: one line per node, values named by position."""
+    names: dict[int, str] = {}
+    counter = itertools.count()
+
+    def fresh(vid: int) -> str:
+        s = _letters(next(counter))
+        names[vid] = s
+        return s
+
+    args = [f"{fresh(v.id)}:{v.aval.short()}" for v in graph.inputs[:graph.num_args]]
+    consts = [f"{fresh(v.id)}:{v.aval.short()}" for v in graph.inputs[graph.num_args:]]
+    lines = [f"{name}({', '.join(args)}" + (f"; consts {', '.join(consts)}" if consts else "") + ") {"]
+    for node in graph.nodes:
+        outs = [f"{fresh(oid)}:{aval.short()}" for oid, aval in zip(node.out_ids, node.out_avals)]
+        ins = " ".join(names.get(v.id, "?") for v in node.inputs)
+        params = format_params(node.params)
+        lines.append(f"  {', '.join(outs)} = {node.prim.name}"
+                     + (f"[{params}]" if params else "") + (f" {ins}" if ins else ""))
+    outs = ", ".join(names.get(v.id, "?") for v in graph.outputs)
+    lines.append(f"  return {outs}")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def _letters(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(97 + r) + s
+    return s

@@ -1,0 +1,264 @@
+"""Lazy eager execution: pending nodes compiled and run when a value is read.
+
+Eager ops record into one `LazyContext` whose leaves are device buffers (or
+scalar literals). Reading any tensor materializes *every* live pending tensor
+in one program: the forward pass, a pending backward pass and a parameter
+update become one XLA executable. Programs are cached by structure (literal
+values and buffer contents are inputs, not part of the key), so a Python loop
+that rebuilds the same pending structure compiles once.
+
+After a run, each output Value holds its buffer and forgets its producer node,
+so the recorded graph is freed as soon as no Tensor refers to it; values that
+a pending `backward()` may still differentiate keep their node until then.
+"""
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+import lowering
+from lowering import runtime
+
+from .core import Context, _stack, concrete_check
+from .errors import CompileError
+from .ir import Graph, Node, Value
+from .tensor import Tensor
+
+# Realize automatically once this many nodes are pending, so that a loop that
+# never reads a value still runs in bounded memory.
+AUTO_REALIZE_NODES = 20_000
+
+
+class LazyContext(Context):
+    level = 0
+    alive = True
+    name = "eager"
+    transform = "eager"
+
+    def __init__(self):
+        self.pending: dict[int, weakref.ref] = {}
+        self.count = 0
+
+    def track(self, result) -> None:
+        if isinstance(result, tuple):
+            for t in result:
+                self.pending[t._value.id] = weakref.ref(t)
+        else:
+            self.pending[result._value.id] = weakref.ref(result)
+        self.count += 1
+        if self.count >= AUTO_REALIZE_NODES:
+            realize((), "auto")
+
+    def __repr__(self) -> str:
+        return "LazyContext()"
+
+
+LAZY = LazyContext()
+_stack.insert(0, LAZY)
+
+_programs: dict = {}
+
+
+class ProgramCache:
+    """Compiled lazy programs keyed by structure; `hits`/`misses` for tests and demos."""
+
+    hits = 0
+    misses = 0
+
+    @staticmethod
+    def clear() -> None:
+        _programs.clear()
+
+    @staticmethod
+    def size() -> int:
+        return len(_programs)
+
+
+def _pending_roots(extra) -> list[Value]:
+    roots: list[Value] = []
+    seen: set[int] = set()
+    for ref in LAZY.pending.values():
+        t = ref()
+        if t is None:
+            continue
+        v = t._value
+        if v.buffer is None and v.node is not None and v.id not in seen and v.ctx is LAZY:
+            seen.add(v.id)
+            roots.append(v)
+    for t in extra:
+        v = t._value
+        if v.buffer is None and v.node is not None and v.id not in seen:
+            seen.add(v.id)
+            roots.append(v)
+    LAZY.pending.clear()
+    LAZY.count = 0
+    return roots
+
+
+def _schedule(roots: list[Value]):
+    """Topological order of pending nodes, the leaves they read, and the structural key."""
+    order: list[Node] = []
+    done: set[int] = set()
+    for root in roots:
+        node = root.node
+        if id(node) in done:
+            continue
+        done.add(id(node))
+        stack = [(node, 0)]
+        while stack:
+            node, i = stack[-1]
+            inputs = node.inputs
+            n_in = len(inputs)
+            while i < n_in:
+                v = inputs[i]
+                i += 1
+                child = v.node
+                if child is not None and v.buffer is None and id(child) not in done:
+                    stack[-1] = (node, i)
+                    stack.append((child, 0))
+                    done.add(id(child))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+
+    index: dict[int, int] = {}
+    buffers: list[Value] = []
+    literals: dict = {}  # dtype -> list of literal leaf Values
+    parts: list = []
+    n = 0
+    for node in order:
+        refs = []
+        for v in node.inputs:
+            i = index.get(v.id)
+            if i is None:
+                i = index[v.id] = n
+                n += 1
+                if v.buffer is not None:
+                    buffers.append(v)
+                    parts.append(v.aval)
+                else:
+                    literals.setdefault(v.aval.dtype, []).append(v)
+                    parts.append(("lit", v.aval))
+            refs.append(i)
+        parts.append((node.sig, tuple(refs)))
+        for oid in node.out_ids:
+            index[oid] = n
+            n += 1
+    parts.append(tuple(index[v.id] for v in roots))
+    return order, buffers, literals, tuple(parts)
+
+
+def _compile(order, buffers, literals, roots, device):
+    packs = list(literals.items())
+    graph = Graph(buffers, order, roots)
+    try:
+        text = lowering.lower_graph(graph, literal_packs=packs)
+        return runtime.compile(text, [v.aval for v in roots], device)
+    except Exception as e:  # a failure here is a bug in nabla_like, not bad input
+        raise CompileError(f"XLA could not compile a lazy program of {len(order)} ops: "
+                           f"{type(e).__name__}: {str(e)[:2000]}") from e
+
+
+def realize(tensors, reason: str = "realize") -> None:
+    """Materialize `tensors` together with every other live pending tensor."""
+    for t in tensors:
+        concrete_check(t, reason)
+    roots = _pending_roots(tensors)
+    for t in tensors:
+        v = t._value
+        if v.buffer is None and v.node is None:
+            _realize_literal(v)
+    if not roots:
+        return
+    device = runtime.default_device()
+    order, buffers, literals, key = _schedule(roots)
+    key = (key, device)
+    exe = _programs.get(key)
+    if exe is None:
+        ProgramCache.misses += 1
+        exe = _compile(order, buffers, literals, roots, device)
+        _programs[key] = exe
+    else:
+        ProgramCache.hits += 1
+    args = [v.buffer for v in buffers]
+    for dtype, leaves in literals.items():
+        args.append(device.put(np.array([v.literal for v in leaves], dtype=dtype.np)))
+    results = exe(args)
+    for v, buf in zip(roots, results):
+        v.buffer = buf
+        if not v.requires_grad or v.node.freed:
+            v.node = None
+
+
+def _realize_literal(v: Value) -> None:
+    host = np.full(v.aval.shape, v.literal, dtype=v.aval.dtype.np)
+    v.buffer = runtime.default_device().put(runtime.aligned_copy(host))
+    v.literal = None
+
+
+def realize_all(*tensors) -> None:
+    """Materialize several tensors (and all other pending ones) in one program.
+
+    Example:
+        >>> a, b = x * 2, x + 1
+        >>> nb.realize_all(a, b)
+    """
+    from .tree import leaves
+    realize([t for t in leaves(tensors) if isinstance(t, Tensor)], "realize_all")
+
+
+def buffer_of(t: Tensor, reason: str):
+    v = t._value
+    if v.buffer is None:
+        realize((t,), reason)
+    return v.buffer
+
+
+def to_numpy(t: Tensor, reason: str = "numpy") -> np.ndarray:
+    v = t._value
+    if v.buffer is None and v.literal is not None and v.node is None and v.ctx is LAZY:
+        return np.full(v.aval.shape, v.literal, dtype=v.aval.dtype.np)
+    return runtime.to_numpy(buffer_of(t, reason))
+
+
+def item(t: Tensor, reason: str = "item"):
+    concrete_check(t, reason)
+    if t.size != 1:
+        from .errors import ShapeError, raise_error
+        raise_error(ShapeError, reason,
+                    f"only a one-element tensor converts to a Python scalar, got {t._value.aval.short()}")
+    v = t._value
+    if v.buffer is None and v.literal is not None and v.node is None:
+        return v.literal
+    return to_numpy(t, reason).reshape(()).item()
+
+
+def dlpack(t: Tensor):
+    return runtime.dlpack_capsule(buffer_of(t, "__dlpack__"))
+
+
+def dlpack_device(t: Tensor):
+    return (1, 0)  # kDLCPU
+
+
+def device_of(t: Tensor):
+    return runtime.default_device()
+
+
+def format_tensor(t: Tensor) -> str:
+    v = t._value
+    aval = v.aval
+    if v.ctx.level != 0:
+        return f"Tensor(<traced {aval.short()} in {getattr(v.ctx, 'transform', 'trace')}>)"
+    if not v.ctx.alive:
+        return f"Tensor(<dead {aval.short()}>)"
+    arr = to_numpy(t, "repr")
+    if aval.dtype.name == "bfloat16":
+        arr = arr.astype(np.float32)
+    body = np.array2string(np.asarray(arr), precision=4, suppress_small=True, separator=" ",
+                           threshold=1000, edgeitems=3)
+    if aval.ndim >= 2:
+        return f"Tensor(\n{body} : {aval.short()}\n)"
+    return f"Tensor({body} : {aval.short()})"

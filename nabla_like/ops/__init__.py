@@ -1,0 +1,77 @@
+"""Op families. Each family file holds its primitives, their math rules (shape/dtype,
+JVP, transpose or VJP, batching) and the user-facing functions built on them.
+StableHLO rules live in the mirroring files of `lowering/`.
+
+This module gathers the public functions and installs Tensor's operator methods.
+"""
+from __future__ import annotations
+
+from . import elementwise, indexing, linalg, nn, random, reduce, shape  # noqa: F401
+from .elementwise import *  # noqa: F401,F403
+from .indexing import *  # noqa: F401,F403
+from .linalg import *  # noqa: F401,F403
+from .nn import *  # noqa: F401,F403
+from .reduce import *  # noqa: F401,F403
+from .shape import *  # noqa: F401,F403
+from ..tensor import Tensor
+
+_ns = globals()
+
+
+def _swap(fn):
+    def r(self, other):
+        return fn(other, self)
+    r.__name__ = f"r{fn.__name__}"
+    return r
+
+
+_BINARY = {"add": "add", "sub": "sub", "mul": "mul", "truediv": "div", "floordiv": "floor_divide",
+           "mod": "mod", "pow": "pow", "matmul": "matmul", "and": "bitwise_and",
+           "or": "bitwise_or", "xor": "bitwise_xor", "lshift": "left_shift",
+           "rshift": "right_shift"}
+_COMPARE = {"lt": "less", "le": "less_equal", "gt": "greater", "ge": "greater_equal",
+            "eq": "equal", "ne": "not_equal"}
+_UNARY = {"neg": "neg", "abs": "abs", "invert": "bitwise_not"}
+# Methods taking the tensor first: `x.sum(axis)` is `nb.sum(x, axis)`.
+_METHODS = ("reshape", "transpose", "permute", "swapaxes", "moveaxis", "broadcast_to", "squeeze",
+            "unsqueeze", "expand_dims", "flatten", "flip", "repeat", "tile", "split", "chunk",
+            "sum", "mean", "var", "std", "max", "min", "prod", "argmax", "argmin", "logsumexp",
+            "softmax", "log_softmax", "cumsum", "cumprod", "all", "any", "exp", "log", "log1p",
+            "expm1", "sqrt", "rsqrt", "square", "sin", "cos", "tan", "tanh", "sigmoid", "relu",
+            "abs", "sign", "floor", "ceil", "round", "clip", "maximum", "minimum", "where",
+            "take", "take_along_axis", "dot", "matmul", "isnan", "isinf", "isfinite",
+            "logical_not", "pow", "astype", "cast", "outer", "gather", "norm", "view")
+
+
+def _install_tensor_methods() -> None:
+    for dunder, name in _BINARY.items():
+        fn = _ns.get(name)
+        if fn is not None:
+            setattr(Tensor, f"__{dunder}__", fn)
+            setattr(Tensor, f"__r{dunder}__", _swap(fn))
+    for dunder, name in _COMPARE.items():
+        fn = _ns.get(name)
+        if fn is not None:
+            setattr(Tensor, f"__{dunder}__", fn)
+    for dunder, name in _UNARY.items():
+        fn = _ns.get(name)
+        if fn is not None:
+            setattr(Tensor, f"__{dunder}__", fn)
+    Tensor.__pos__ = lambda self: self
+    for name in _METHODS:
+        fn = _ns.get(name)
+        if fn is not None and not hasattr(Tensor, name):
+            setattr(Tensor, name, fn)
+    Tensor.astype = lambda self, dtype: _ns["cast"](self, dtype)
+    Tensor.T = property(lambda self: _ns["transpose"](self))
+    if "swapaxes" in _ns:
+        Tensor.mT = property(lambda self: _ns["swapaxes"](self, -1, -2))
+    if "getitem" in _ns:
+        Tensor.__getitem__ = _ns["getitem"]
+    if "AtIndexer" in _ns:
+        Tensor.at = property(lambda self: _ns["AtIndexer"](self))
+    if "reshape" in _ns:
+        Tensor.view = lambda self, *shape: _ns["reshape"](self, *shape)
+
+
+_install_tensor_methods()

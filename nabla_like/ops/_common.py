@@ -1,0 +1,256 @@
+"""Helpers shared by the op families: argument conversion, promotion, broadcasting,
+axis checks, and the rule factories of the elementwise family."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from ..core import Context, Primitive, bind, context_of, full_in, record
+from ..dtypes import DType, as_dtype, result_type, scalar_dtype
+from ..errors import AxisError, DTypeError, ShapeError, raise_error
+from ..ir import Aval
+from ..tensor import Tensor
+
+_SCALARS = (int, float, bool, np.generic)
+
+
+def is_scalar(x) -> bool:
+    return isinstance(x, _SCALARS) and not isinstance(x, Tensor)
+
+
+def to_tensor(x, op: str = "op", ctx: Context | None = None) -> Tensor:
+    """`x` as a Tensor: Python scalars become weak constants in `ctx`, arrays lazy leaves."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (int, float, bool)):
+        if ctx is None:
+            ctx = context_of(())
+        return full_in(ctx, (), x, scalar_dtype(x), weak=True)
+    from ..creation import tensor
+    try:
+        return tensor(x)
+    except (TypeError, ValueError) as e:
+        if isinstance(e, DTypeError):
+            raise
+        raise_error(DTypeError, op, f"cannot use a {type(x).__name__} as a tensor operand ({e})")
+
+
+def fmt_shapes(*xs) -> str:
+    return ", ".join(x._value.aval.short() if isinstance(x, Tensor) else repr(x) for x in xs)
+
+
+def broadcast_shapes(op: str, *shapes: tuple[int, ...], operands=None) -> tuple[int, ...]:
+    """NumPy broadcasting of shapes; a ShapeError names the op and the operands."""
+    if len(shapes) == 1:
+        return shapes[0]
+    ndim = max(len(s) for s in shapes)
+    out = []
+    for i in range(ndim):
+        d = 1
+        for s in shapes:
+            k = i - (ndim - len(s))
+            if k < 0:
+                continue
+            e = s[k]
+            if e == d or e == 1:
+                continue
+            if d == 1:
+                d = e
+            else:
+                desc = fmt_shapes(*operands) if operands else ", ".join(map(str, shapes))
+                raise_error(ShapeError, op, f"operands could not be broadcast together: {desc} "
+                            f"(dimension {i - ndim} is {d} in one and {e} in another)")
+        out.append(d)
+    return tuple(out)
+
+
+def broadcast_to_shape(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    if x.shape == shape:
+        return x
+    from .shape import broadcast_in_dim
+    nlead = len(shape) - x.ndim
+    keep = [i for i, d in enumerate(x.shape) if d == shape[nlead + i]]
+    if len(keep) != x.ndim:  # drop the size-1 dims that get broadcast
+        from .shape import reshape
+        x = reshape(x, tuple(x.shape[i] for i in keep))
+    return broadcast_in_dim(x, shape, tuple(nlead + i for i in keep))
+
+
+def cast(x: Tensor, dtype: DType, weak: bool = False) -> Tensor:
+    if x.dtype is dtype and x._value.aval.weak == weak:
+        return x
+    from .elementwise import convert
+    return convert(x, dtype, weak=weak)
+
+
+def promote(op: str, *args, kinds: str | None = None, dtype: DType | None = None) -> list[Tensor]:
+    """Convert, promote and broadcast the operands of an elementwise op.
+
+    Python scalars are weak: they take the dtype of the tensor operands and are
+    created directly at the broadcast shape.
+    """
+    ctx = context_of(args)
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    # Fast path: tensors of one aval and nothing else.
+    if len(tensors) == len(args) and dtype is None:
+        a0 = tensors[0]._value.aval
+        if all(t._value.aval == a0 for t in tensors):
+            if kinds is not None and a0.dtype.kind not in kinds:
+                _bad_kind(op, kinds, tensors)
+            return list(tensors)
+    converted = []
+    for a in args:
+        if isinstance(a, Tensor) or is_scalar(a):
+            converted.append(a)
+        else:
+            converted.append(to_tensor(a, op, ctx))
+    pairs = []
+    for a in converted:
+        if isinstance(a, Tensor):
+            pairs.append((a.dtype, a._value.aval.weak))
+        else:
+            pairs.append((scalar_dtype(a.item() if isinstance(a, np.generic) else a),
+                          not isinstance(a, np.generic)))
+    if dtype is None:
+        out_dtype, weak = result_type(*pairs)
+    else:
+        out_dtype, weak = dtype, False
+    if kinds is not None and out_dtype.kind not in kinds:
+        _bad_kind(op, kinds, converted)
+    shape = broadcast_shapes(op, *[a.shape if isinstance(a, Tensor) else () for a in converted],
+                             operands=converted)
+    out = []
+    for a in converted:
+        if isinstance(a, Tensor):
+            a = cast(a, out_dtype, weak)
+            out.append(broadcast_to_shape(a, shape))
+        else:
+            value = a.item() if isinstance(a, np.generic) else a
+            out.append(full_in(ctx, shape, value, out_dtype, weak))
+    return out
+
+
+def _bad_kind(op: str, kinds: str, operands) -> None:
+    names = {"f": "floating", "i": "signed integer", "u": "unsigned integer", "b": "bool"}
+    allowed = " or ".join(names[k] for k in kinds)
+    raise_error(DTypeError, op, f"expects {allowed} operands, got {fmt_shapes(*operands)}")
+
+
+def canonical_axis(op: str, axis: int, ndim: int) -> int:
+    try:
+        axis = int(axis)
+    except TypeError:
+        raise_error(AxisError, op, f"axis must be an int, got {axis!r}")
+    if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
+        raise_error(AxisError, op, f"axis {axis} is out of range for a tensor of rank {ndim}")
+    return axis % ndim if ndim else 0
+
+
+def canonical_axes(op: str, axis, ndim: int) -> tuple[int, ...]:
+    """None -> all axes; int or sequence -> sorted, unique, non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, (int, np.integer)):
+        axis = (axis,)
+    out = []
+    for a in axis:
+        if not -ndim <= int(a) < ndim:
+            raise_error(AxisError, op, f"axis {a} is out of range for a tensor of rank {ndim}")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise_error(AxisError, op, f"repeated axis in {tuple(axis)}")
+    return tuple(sorted(out))
+
+
+# ---------------------------------------------------------------------------
+# Elementwise family: one abstract-eval and one batching rule for all
+# ---------------------------------------------------------------------------
+def elementwise_abstract_eval(name: str, kinds: str | None = None, out_dtype: DType | None = None):
+    def rule(*avals: Aval, **params) -> Aval:
+        a0 = avals[0]
+        for a in avals[1:]:
+            if a.shape != a0.shape or a.dtype is not a0.dtype:
+                raise_error(ShapeError, name, f"operands must have equal shapes and dtypes, got "
+                            f"{', '.join(a.short() for a in avals)}")
+        if kinds is not None and a0.dtype.kind not in kinds:
+            _bad_kind(name, kinds, [])
+        weak = all(a.weak for a in avals)
+        if out_dtype is not None:
+            return Aval(a0.shape, out_dtype, False)
+        return Aval(a0.shape, a0.dtype, weak)
+    return rule
+
+
+def move_bdim(x: Tensor, bdim: int | None, to: int, size: int) -> Tensor:
+    """Put the batch dimension of `x` at position `to` (broadcasting if `x` is unbatched)."""
+    from .shape import broadcast_in_dim, moveaxis
+    if bdim is None:
+        shape = list(x.shape)
+        shape.insert(to, size)
+        dims = tuple(i if i < to else i + 1 for i in range(x.ndim))
+        return broadcast_in_dim(x, tuple(shape), dims)
+    if bdim == to:
+        return x
+    return moveaxis(x, bdim, to)
+
+
+def batch_size(args: Sequence[Tensor], bdims: Sequence[int | None]) -> int:
+    for a, d in zip(args, bdims):
+        if d is not None:
+            return a.shape[d]
+    raise ValueError("no batched argument")
+
+
+def elementwise_batch(prim: Primitive):
+    """Batching rule for any elementwise primitive: align batch dims, then apply."""
+    def rule(args, bdims, **params):
+        first = next(d for d in bdims if d is not None)
+        if all(d == first for d in bdims):
+            return bind(prim, *args, **params), first
+        size = batch_size(args, bdims)
+        moved = [move_bdim(a, d, 0, size) for a, d in zip(args, bdims)]
+        out = bind(prim, *moved, **params)
+        return (out, 0) if not prim.multiple_results else (out, (0,) * len(out))
+    return rule
+
+
+def elementwise_primitive(name: str, kinds: str | None = None, *, nargs: int = 1,
+                          out_dtype: DType | None = None, differentiable: bool = True,
+                          linear: bool = False, multiple_results: bool = False) -> Primitive:
+    p = Primitive(name, differentiable=differentiable, linear=linear,
+                  multiple_results=multiple_results)
+    p.def_abstract_eval(elementwise_abstract_eval(name, kinds, out_dtype))
+    p.def_batch(elementwise_batch(p))
+    if not differentiable:
+        p.def_jvp(lambda primals, tangents, outs, **params: None)
+        p.def_vjp(lambda ct, primals, outs, **params: (None,) * len(primals))
+    return p
+
+
+def add_any(a: Tensor | None, b: Tensor | None) -> Tensor | None:
+    """Sum of two tangents/cotangents where None is a symbolic zero."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    from .elementwise import add
+    return add(a, b)
+
+
+def unbroadcast(ct: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Sum `ct` over the dims that broadcasting added to reach its shape from `shape`."""
+    if ct.shape == shape:
+        return ct
+    from .reduce import reduce_sum
+    from .shape import reshape
+    nlead = ct.ndim - len(shape)
+    axes = tuple(range(nlead)) + tuple(nlead + i for i, d in enumerate(shape)
+                                       if d == 1 and ct.shape[nlead + i] != 1)
+    out = reduce_sum(ct, axes)
+    return reshape(out, shape) if out.shape != shape else out
+
+
+__all__ = ["to_tensor", "promote", "broadcast_shapes", "canonical_axis", "canonical_axes",
+           "elementwise_primitive", "add_any", "unbroadcast", "move_bdim", "cast", "record",
+           "as_dtype"]

@@ -1,0 +1,4 @@
+"""indexing ops (to be filled in)."""
+from __future__ import annotations
+
+__all__: list[str] = []

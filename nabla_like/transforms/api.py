@@ -1,0 +1,701 @@
+"""User-facing transforms: grad, value_and_grad, vjp, jvp, linearize, vmap, jacobians.
+
+Each call traces the function on abstract inputs (one Graph per call, as in
+JAX: a transform never reuses a trace whose Python may have changed), rewrites
+the Graph, and replays the rewritten Graph on the actual arguments. Pytrees
+in and out; non-tensor leaves (Python objects, ints, strings) are static.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .. import tree as tree_util
+from ..core import full_in
+from ..errors import GradError, ShapeError, TransformError, raise_error
+from ..ir import Aval, Graph
+from ..tensor import Tensor
+from .graphs import (const_args, eval_graph, jvp_graph, jvp_interpret, trace_flat, vjp_graph,
+                     vmap_graph)
+
+
+# ---------------------------------------------------------------------------
+# Flattening arguments into traced inputs
+# ---------------------------------------------------------------------------
+def _is_array_like(x) -> bool:
+    return isinstance(x, (Tensor, np.ndarray))
+
+
+class Traced:
+    """A function traced on the tensor leaves of its arguments.
+
+    `graph` inputs are the traced leaves (then captured consts); `args` are the actual
+    tensors to replay it on; `out_tree` is the structure of what the function returned.
+    """
+
+    def __init__(self, graph: Graph, args: list[Tensor], leaf_index: list[int], out_tree):
+        self.graph = graph
+        self.args = args
+        self.leaf_index = leaf_index  # for each traced input: its position among all leaves
+        self.out_tree = out_tree
+
+    def run(self, graph: Graph | None = None, extra: Sequence[Tensor] = ()) -> list[Tensor]:
+        graph = graph or self.graph
+        return eval_graph(graph, list(self.args) + list(extra) + const_args(graph))
+
+
+def _as_traceable(x, op: str):
+    from ..ops._common import to_tensor
+    if isinstance(x, Tensor):
+        return x
+    return to_tensor(x, op)
+
+
+def trace_function(f: Callable, args: tuple, kwargs: dict, transform: str,
+                   traced: Callable[[int, Any], bool] | None = None,
+                   avals_of: Callable[[int, Tensor], Aval] | None = None) -> Traced:
+    """Trace `f(*args, **kwargs)`. Leaves that are tensors (or that `traced(i, leaf)` selects)
+    become graph inputs; other leaves stay Python values. `avals_of` overrides the traced aval."""
+    leaves, in_tree = tree_util.flatten((tuple(args), dict(kwargs)))
+    leaf_index, tensors = [], []
+    for i, leaf in enumerate(leaves):
+        if _is_array_like(leaf) or (traced is not None and traced(i, leaf)):
+            leaf_index.append(i)
+            tensors.append(_as_traceable(leaf, transform))
+    avals = [avals_of(i, t) if avals_of else t._value.aval for i, t in zip(leaf_index, tensors)]
+    out_tree_box: list = []
+
+    def flat_fn(*inputs):
+        full = list(leaves)
+        for i, t in zip(leaf_index, inputs):
+            full[i] = t
+        a, k = tree_util.unflatten(in_tree, full)
+        out = f(*a, **k)
+        out_leaves, out_tree = tree_util.flatten(out)
+        for leaf in out_leaves:
+            if not isinstance(leaf, (Tensor, int, float, bool, np.ndarray, np.generic)):
+                raise_error(TransformError, transform, f"the function returned a "
+                            f"{type(leaf).__name__}; outputs must be tensors (in pytrees)")
+        out_tree_box.append(out_tree)
+        return out_leaves
+
+    graph = trace_flat(flat_fn, avals, transform)
+    return Traced(graph, tensors, leaf_index, out_tree_box[0])
+
+
+def _zeros_like_in(t: Tensor) -> Tensor:
+    return full_in(t._value.ctx, t.shape, 0, t.dtype)
+
+
+def _normalize_argnums(fn_name: str, argnums, nargs: int) -> tuple[tuple[int, ...], bool]:
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+    if not nums:
+        raise_error(TransformError, fn_name, "argnums is empty")
+    out = []
+    for a in nums:
+        if not isinstance(a, int) or not -nargs <= a < nargs:
+            raise_error(TransformError, fn_name, f"argnums {argnums!r} is out of range for a call "
+                        f"with {nargs} positional argument{'s' if nargs != 1 else ''}")
+        out.append(a % nargs)
+    return tuple(out), single
+
+
+def _resolve_wrt(fn_name: str, f: Callable, wrt, args: tuple):
+    """Positions (argnums, single) for parameter names in `wrt`."""
+    single = isinstance(wrt, str)
+    names = (wrt,) if single else tuple(wrt)
+    try:
+        params = list(inspect.signature(f).parameters)
+    except (TypeError, ValueError):
+        params = []
+    positions = []
+    for name in names:
+        if name not in params or params.index(name) >= len(args):
+            known = ", ".join(params[:len(args)]) or "none"
+            raise_error(TransformError, fn_name, f"wrt names an unknown parameter {name!r} "
+                        f"(positional parameters: {known})")
+        positions.append(params.index(name))
+    return tuple(positions), single
+
+
+def _split_aux(fn_name: str, out, has_aux: bool):
+    if not has_aux:
+        return out, None
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise_error(TransformError, fn_name, "with has_aux=True the function must return a pair "
+                    "(output, aux)")
+    return out[0], out[1]
+
+
+# ---------------------------------------------------------------------------
+# Reverse mode
+# ---------------------------------------------------------------------------
+def _diff_leaf_selector(argnums: tuple[int, ...], args: tuple):
+    """Which flattened leaves (of (args, kwargs)) are differentiated."""
+    counts = [len(tree_util.leaves(a)) for a in args]
+    starts = np.cumsum([0] + counts)
+    chosen = set()
+    for a in argnums:
+        chosen.update(range(starts[a], starts[a + 1]))
+    return chosen
+
+
+def _check_diff_input(fn_name: str, t: Tensor, argnum: int) -> None:
+    if t.dtype.kind != "f":
+        raise_error(GradError, fn_name, f"argument {argnum} has dtype {t.dtype} "
+                    f"({t._value.aval.short()}); only floating-point inputs can be differentiated")
+
+
+class _VJPCall:
+    """Shared core of vjp/grad: trace, split reverse mode, run the forward part."""
+
+    def __init__(self, fn_name: str, f, args, kwargs, argnums, has_aux: bool, scalar_out: bool):
+        self.fn_name = fn_name
+        chosen = _diff_leaf_selector(argnums, args)
+        traced = trace_function(
+            f, args, kwargs, fn_name,
+            traced=lambda i, leaf: i in chosen and isinstance(leaf, (int, float)))
+        self.traced = traced
+        self.has_aux = has_aux
+        graph = traced.graph
+        leaves_per_arg = [len(tree_util.leaves(a)) for a in args]
+        self.arg_trees = [tree_util.structure(args[a]) for a in argnums]
+        self.argnums = argnums
+        wrt = [i in chosen for i in traced.leaf_index] + [False] * len(graph.consts)
+        for i, t in zip(traced.leaf_index, traced.args):
+            if i in chosen:
+                argnum = int(np.searchsorted(np.cumsum(leaves_per_arg), i, side="right"))
+                _check_diff_input(fn_name, t, argnum)
+        missing = [i for i in chosen if i not in traced.leaf_index]
+        if missing:
+            raise_error(GradError, fn_name, "a differentiated argument holds a non-numeric leaf")
+        self.chosen_order = [k for k, i in enumerate(traced.leaf_index) if i in chosen]
+        # Which outputs get cotangents: all of the primary output, none of aux.
+        out_tree = traced.out_tree
+        if has_aux:
+            if out_tree.num_leaves < 1 or out_tree.kind not in (tuple, list) or len(out_tree.children) != 2:
+                raise_error(TransformError, fn_name, "with has_aux=True the function must return "
+                            "a pair (output, aux)")
+            self.num_primary = out_tree.children[0].num_leaves
+            self.primary_tree = out_tree.children[0]
+            self.aux_tree = out_tree.children[1]
+        else:
+            self.num_primary = out_tree.num_leaves
+            self.primary_tree = out_tree
+            self.aux_tree = None
+        n_out = len(graph.outputs)
+        ct_outputs = [k < self.num_primary for k in range(n_out)]
+        if scalar_out:
+            self._check_scalar(graph)
+        self.vjp = vjp_graph(graph, wrt, ct_outputs)
+        fwd = traced.run(self.vjp.forward)
+        self.outs = fwd[:n_out]
+        self.residuals = fwd[n_out:]
+
+    def _check_scalar(self, graph: Graph) -> None:
+        if self.num_primary != 1:
+            raise_error(GradError, self.fn_name, "the function must return one scalar (plus aux "
+                        "with has_aux=True); use vjp or jacrev for several outputs")
+        aval = graph.outputs[0].aval
+        if aval.shape != ():
+            raise_error(GradError, self.fn_name, f"grad requires a scalar output, got "
+                        f"{aval.short()}; reduce it (e.g. nb.sum) or use vjp / jacrev")
+        if aval.dtype.kind != "f":
+            raise_error(GradError, self.fn_name, f"grad requires a floating-point output, got "
+                        f"{aval.short()}")
+
+    def pull(self, cts: list[Tensor]) -> list[Tensor]:
+        """Input cotangents (zeros instantiated) for the differentiated leaves, in order."""
+        v = self.vjp
+        seeds = [c for c, h in zip(cts, v.out_has_ct) if h]
+        results = eval_graph(v.backward, seeds + list(self.residuals) + const_args(v.backward))
+        it = iter(results)
+        grads = []
+        for k, nonzero in zip(self.chosen_order, v.ct_nonzero):
+            grads.append(next(it) if nonzero else _zeros_like_in(self.traced.args[k]))
+        return grads
+
+    def unflatten_grads(self, grads: list[Tensor], single: bool):
+        per_arg, pos = [], 0
+        for t in self.arg_trees:
+            per_arg.append(tree_util.unflatten(t, grads[pos:pos + t.num_leaves]))
+            pos += t.num_leaves
+        return per_arg[0] if single else tuple(per_arg)
+
+    def primary(self):
+        return tree_util.unflatten(self.primary_tree, self.outs[:self.num_primary])
+
+    def aux(self):
+        return tree_util.unflatten(self.aux_tree, self.outs[self.num_primary:])
+
+
+def value_and_grad(fun: Callable | None = None, argnums=0, has_aux: bool = False, wrt=None,
+                   **ignored):
+    """A function returning `(value, grad)` (or `((value, aux), grad)` with has_aux).
+
+    Example:
+        >>> v, g = nb.value_and_grad(lambda x: nb.sum(x ** 2))(nb.tensor([1.0, 2.0]))
+    """
+    if fun is None:
+        return functools.partial(value_and_grad, argnums=argnums, has_aux=has_aux, wrt=wrt)
+
+    @functools.wraps(fun)
+    def wrapped(*args, **kwargs):
+        if wrt is not None:
+            nums, single = _resolve_wrt("value_and_grad", fun, wrt, args)
+        else:
+            nums, single = _normalize_argnums("value_and_grad", argnums, len(args))
+        call = _VJPCall("grad", fun, args, kwargs, nums, has_aux, scalar_out=True)
+        loss = call.outs[0]
+        grads = call.pull([full_in(loss._value.ctx, (), 1, loss.dtype)])
+        g = call.unflatten_grads(grads, single)
+        value = call.primary()
+        return ((value, call.aux()), g) if has_aux else (value, g)
+
+    return wrapped
+
+
+def grad(fun: Callable | None = None, argnums=0, has_aux: bool = False, wrt=None, **ignored):
+    """The gradient of a scalar function with respect to `argnums` (or the parameters named
+    in `wrt`). Returns `(grad, aux)` with has_aux. Usable as a decorator.
+
+    Example:
+        >>> nb.grad(lambda x: nb.sum(x * x))(nb.tensor([1.0, 2.0, 3.0]))
+        Tensor([2. 4. 6.] : f32[3])
+    """
+    if fun is None:
+        return functools.partial(grad, argnums=argnums, has_aux=has_aux, wrt=wrt)
+    vg = value_and_grad(fun, argnums=argnums, has_aux=has_aux, wrt=wrt)
+
+    @functools.wraps(fun)
+    def wrapped(*args, **kwargs):
+        (value, g) = vg(*args, **kwargs)
+        if has_aux:
+            return g, value[1]
+        return g
+
+    return wrapped
+
+
+def vjp(fun: Callable, *primals, has_aux: bool = False):
+    """`(out, vjp_fn)` where `vjp_fn(cotangent)` returns a tuple with one cotangent per primal
+    (`(out, vjp_fn, aux)` with has_aux).
+
+    Example:
+        >>> y, pullback = nb.vjp(lambda x: x * x, nb.tensor([1.0, 2.0]))
+        >>> pullback(nb.ones((2,)))
+        (Tensor([2. 4.] : f32[2]),)
+    """
+    argnums = tuple(range(len(primals)))
+    if not primals:
+        raise_error(TransformError, "vjp", "needs at least one primal argument")
+    call = _VJPCall("vjp", fun, primals, {}, argnums, has_aux, scalar_out=False)
+    out = call.primary()
+    out_leaves = call.outs[:call.num_primary]
+
+    def vjp_fn(cotangent):
+        ct_leaves, ct_tree = tree_util.flatten(cotangent)
+        if ct_tree != call.primary_tree and not (len(ct_leaves) == len(out_leaves) == 1):
+            raise_error(ShapeError, "vjp", f"cotangent structure {ct_tree} does not match the "
+                        f"output structure {call.primary_tree}")
+        cts = []
+        for c, o in zip(ct_leaves, out_leaves):
+            c = _as_traceable(c, "vjp")
+            if c.shape != o.shape:
+                raise_error(ShapeError, "vjp", f"cotangent {c._value.aval.short()} does not match "
+                            f"the output {o._value.aval.short()}")
+            if c.dtype is not o.dtype and o.dtype.kind == "f":
+                c = c.astype(o.dtype)
+            cts.append(c)
+        cts += [None] * (len(call.outs) - len(cts))
+        grads = call.pull(cts)
+        return call.unflatten_grads(grads, single=False)
+
+    if has_aux:
+        return out, vjp_fn, call.aux()
+    return out, vjp_fn
+
+
+# ---------------------------------------------------------------------------
+# Forward mode
+# ---------------------------------------------------------------------------
+def _tangent_leaves(fn_name: str, primals, tangents) -> tuple[list, list]:
+    if not isinstance(primals, (tuple, list)):
+        raise_error(TransformError, fn_name, f"primals must be a tuple or list, got "
+                    f"{type(primals).__name__}")
+    p_leaves, p_tree = tree_util.flatten(tuple(primals))
+    t_leaves, t_tree = tree_util.flatten(tuple(tangents))
+    if p_tree != t_tree:
+        raise_error(TransformError, fn_name, f"tangents structure {t_tree} does not match the "
+                    f"primals structure {p_tree}")
+    out = []
+    for p, t in zip(p_leaves, t_leaves):
+        pt = _as_traceable(p, fn_name)
+        tt = _as_traceable(t, fn_name)
+        if pt.shape != tt.shape:
+            raise_error(ShapeError, fn_name, f"tangent {tt._value.aval.short()} does not match "
+                        f"primal {pt._value.aval.short()}")
+        if pt.dtype.kind == "f" and tt.dtype is not pt.dtype:
+            tt = tt.astype(pt.dtype)
+        out.append(tt if pt.dtype.kind == "f" else None)
+    return p_leaves, out
+
+
+def jvp(fun: Callable, primals, tangents, has_aux: bool = False):
+    """`(out, tangent_out)`: `fun(*primals)` and its directional derivative along `tangents`.
+
+    Example:
+        >>> nb.jvp(nb.sin, (nb.tensor(0.0),), (nb.tensor(1.0),))
+        (Tensor(0. : f32[]), Tensor(1. : f32[]))
+    """
+    p_leaves, t_leaves = _tangent_leaves("jvp", primals, tangents)
+    traced = trace_function(fun, tuple(primals), {}, "jvp",
+                            traced=lambda i, leaf: isinstance(leaf, (int, float)))
+    graph = traced.graph
+    has_t = [t_leaves[i] is not None for i in traced.leaf_index] + [False] * len(graph.consts)
+    jgraph, nonzero = jvp_graph(graph, has_t)
+    tangent_args = [t_leaves[i] for i in traced.leaf_index if t_leaves[i] is not None]
+    results = eval_graph(jgraph, list(traced.args) + const_args(graph) + tangent_args
+                         + const_args(jgraph))
+    n_out = len(graph.outputs)
+    outs, touts_nz = results[:n_out], iter(results[n_out:])
+    touts = [next(touts_nz) if nz else _zeros_like_in(o) for o, nz in zip(outs, nonzero)]
+    return _assemble_forward("jvp", traced.out_tree, outs, touts, has_aux)
+
+
+def _assemble_forward(fn_name: str, out_tree, outs, touts, has_aux: bool):
+    if has_aux:
+        if out_tree.kind not in (tuple, list) or len(out_tree.children) != 2:
+            raise_error(TransformError, fn_name, "with has_aux=True the function must return a "
+                        "pair (output, aux)")
+        primary, aux = out_tree.children
+        n = primary.num_leaves
+        return (tree_util.unflatten(primary, outs[:n]), tree_util.unflatten(primary, touts[:n]),
+                tree_util.unflatten(aux, outs[n:]))
+    return tree_util.unflatten(out_tree, outs), tree_util.unflatten(out_tree, touts)
+
+
+def linearize(fun: Callable, *primals):
+    """`(out, jvp_fn)`: evaluates `fun` once; `jvp_fn(*tangents)` then records only the
+    tangent (linear) computation, reusing the primal values.
+
+    Example:
+        >>> y, f_jvp = nb.linearize(nb.sin, nb.tensor(0.5))
+        >>> f_jvp(nb.tensor(1.0))  # cos(0.5)
+    """
+    traced = trace_function(fun, tuple(primals), {}, "linearize",
+                            traced=lambda i, leaf: isinstance(leaf, (int, float)))
+    graph = traced.graph
+    env: dict = {}
+    outs = eval_graph(graph, list(traced.args) + const_args(graph), env)
+
+    def jvp_fn(*tangents):
+        _, t_leaves = _tangent_leaves("linearize", primals, tangents)
+        tangents_in = [t_leaves[i] for i in traced.leaf_index] + [None] * len(graph.consts)
+        _, touts = jvp_interpret(graph, None, tangents_in, primal_env=dict(env))
+        touts = [t if t is not None else _zeros_like_in(o) for t, o in zip(touts, outs)]
+        return tree_util.unflatten(traced.out_tree, touts)
+
+    return tree_util.unflatten(traced.out_tree, outs), jvp_fn
+
+
+# ---------------------------------------------------------------------------
+# vmap
+# ---------------------------------------------------------------------------
+def _leaf_axes(in_axes, args: tuple) -> list:
+    """One axis (or None) per leaf of `args`, from an int/None or a per-argument prefix."""
+    if isinstance(in_axes, (int, type(None))):
+        return [in_axes] * len(tree_util.leaves(args))
+    if isinstance(in_axes, list):
+        in_axes = tuple(in_axes)
+    if not isinstance(in_axes, tuple) or len(in_axes) != len(args):
+        raise_error(TransformError, "vmap", f"in_axes {in_axes!r} must be an int, None, or a tuple "
+                    f"with one entry per positional argument ({len(args)} given)")
+    try:
+        return tree_util.broadcast_prefix(in_axes, args)
+    except ValueError as e:
+        raise_error(TransformError, "vmap", f"in_axes {in_axes!r} does not match the arguments: {e}")
+
+
+def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None):
+    """Vectorize `fun` over an axis of its inputs: a graph rewrite, not a Python loop.
+
+    `in_axes` entries are ints (negative allowed), None (shared by every example) or pytree
+    prefixes of the arguments; outputs carry the batch axis at `out_axes`.
+
+    Example:
+        >>> nb.vmap(lambda x: nb.sum(x * x))(nb.ones((10, 5))).shape
+        (10,)
+    """
+
+    @functools.wraps(fun)
+    def batched(*args, **kwargs):
+        axes = _leaf_axes(in_axes, args)
+        axes += [0] * len(tree_util.leaves(kwargs))
+        leaves, _ = tree_util.flatten((tuple(args), dict(kwargs)))
+        size = axis_size
+        sizes = []
+        bdims: dict[int, int] = {}
+        for i, (leaf, ax) in enumerate(zip(leaves, axes)):
+            if ax is None:
+                continue
+            if not _is_array_like(leaf):
+                if isinstance(leaf, (int, float, bool)):
+                    raise_error(TransformError, "vmap", f"in_axes {ax} given for a Python scalar "
+                                f"argument; use None to share it")
+                continue
+            shape = tuple(leaf.shape)
+            if not isinstance(ax, int) or not -len(shape) <= ax < len(shape):
+                raise_error(TransformError, "vmap", f"in_axes {ax} is out of range for an argument "
+                            f"of shape {shape} (rank {len(shape)})")
+            ax %= len(shape)
+            bdims[i] = ax
+            sizes.append((i, shape[ax]))
+        if sizes:
+            distinct = sorted({s for _, s in sizes})
+            if len(distinct) > 1 or (size is not None and distinct[0] != size):
+                desc = ", ".join(f"argument leaf {i}: {s}" for i, s in sizes)
+                raise_error(TransformError, "vmap", f"inconsistent sizes along the mapped axes "
+                            f"({desc}{f'; axis_size={size}' if size is not None else ''})")
+            size = distinct[0]
+        elif size is None:
+            raise_error(TransformError, "vmap", "no argument is mapped (all in_axes are None); "
+                        "pass axis_size")
+
+        def unbatched_aval(i, t):
+            a = t._value.aval
+            if i not in bdims:
+                return a
+            shape = list(a.shape)
+            del shape[bdims[i]]
+            return Aval(tuple(shape), a.dtype, a.weak)
+
+        traced = trace_function(fun, args, kwargs, "vmap", avals_of=unbatched_aval)
+        graph = traced.graph
+        in_bdims = [bdims.get(i) for i in traced.leaf_index] + [None] * len(graph.consts)
+        out_leaves_axes = _out_axes(out_axes, traced.out_tree)
+        for ax, v in zip(out_leaves_axes, graph.outputs):
+            if ax is None:
+                continue
+            if not -(v.aval.ndim + 1) <= ax <= v.aval.ndim:
+                raise_error(TransformError, "vmap", f"out_axes {ax} is out of range for an output "
+                            f"of rank {v.aval.ndim} (+1 batch axis)")
+        if any(ax is None for ax in out_leaves_axes):
+            raise_error(TransformError, "vmap", "out_axes=None is only allowed for unbatched "
+                        "outputs; not supported here")
+        vgraph = vmap_graph(graph, in_bdims, size, out_leaves_axes)
+        outs = eval_graph(vgraph, list(traced.args) + const_args(graph) + const_args(vgraph))
+        return tree_util.unflatten(traced.out_tree, outs)
+
+    return batched
+
+
+def _out_axes(out_axes, out_tree) -> list:
+    if isinstance(out_axes, (int, type(None))):
+        return [out_axes] * out_tree.num_leaves
+    dummy = tree_util.unflatten(out_tree, [0] * out_tree.num_leaves)
+    try:
+        return tree_util.broadcast_prefix(out_axes, dummy)
+    except ValueError as e:
+        raise_error(TransformError, "vmap", f"out_axes {out_axes!r} does not match the outputs: {e}")
+
+
+# ---------------------------------------------------------------------------
+# Jacobians and Hessians
+# ---------------------------------------------------------------------------
+def _jac_inputs(fn_name: str, args: tuple, argnums):
+    nums, single = _normalize_argnums(fn_name, argnums, len(args))
+    diff = tuple(args[a] for a in nums)
+    leaves, tree = tree_util.flatten(diff)
+    tensors = []
+    for leaf in leaves:
+        t = _as_traceable(leaf, fn_name)
+        _check_diff_input(fn_name, t, nums[0])
+        tensors.append(t)
+    return nums, single, tensors, tree
+
+
+def _partial_fn(fun, args: tuple, nums: tuple[int, ...], tree):
+    """f of the differentiated leaves only; the other arguments are fixed."""
+    def f(*diff_leaves):
+        a = list(args)
+        parts = tree_util.unflatten(tree, list(diff_leaves))
+        for n, p in zip(nums, parts):
+            a[n] = p
+        return fun(*a)
+    return f
+
+
+def _basis(tensors: list[Tensor], ctx_like: Tensor) -> tuple[list[Tensor], int]:
+    """Identity rows split per leaf: leaf k gets shape (N, *shape_k)."""
+    from ..creation import eye
+    from ..ops.shape import reshape, static_slice
+    sizes = [t.size for t in tensors]
+    n = int(sum(sizes))
+    dtype = tensors[0].dtype
+    identity = eye(n, dtype=dtype)
+    out, start = [], 0
+    for t, s in zip(tensors, sizes):
+        out.append(reshape(static_slice(identity, (0, start), (n, start + s)), (n,) + tuple(t.shape)))
+        start += s
+    return out, n
+
+
+def _blocks(stacked: list[Tensor], lead_shapes, trail_shapes, lead_first: bool):
+    """Split rows of `stacked` (each (N, *shape_j)) into Jacobian blocks.
+
+    With lead_first (jacrev): stacked over output elements -> block (out_shape, in_shape).
+    Otherwise (jacfwd): stacked over input elements -> block (out_shape, in_shape).
+    Returns blocks[j][k] for stacked leaf j and basis leaf k.
+    """
+    from ..ops.shape import moveaxis, reshape, static_slice
+    blocks = []
+    for s, shape_j in zip(stacked, trail_shapes):
+        row, start = [], 0
+        for shape_k in lead_shapes:
+            size_k = int(np.prod(shape_k)) if shape_k else 1
+            part = static_slice(s, (start,) + (0,) * (s.ndim - 1), (start + size_k,) + s.shape[1:])
+            start += size_k
+            if lead_first:   # part: (size_out_k, *in_shape_j) -> (*out_shape_k, *in_shape_j)
+                row.append(reshape(part, tuple(shape_k) + tuple(shape_j)))
+            else:            # part: (size_in_k, *out_shape_j) -> (*out_shape_j, *in_shape_k)
+                moved = moveaxis(part, 0, -1) if part.ndim > 1 else part
+                row.append(reshape(moved, tuple(shape_j) + tuple(shape_k)))
+        blocks.append(row)
+    return blocks
+
+
+def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, **ignored):
+    """The Jacobian by forward mode: `vmap` of `jvp` over the input basis (one batched program).
+
+    Example:
+        >>> nb.jacfwd(lambda x: x ** 2)(nb.tensor([1.0, 2.0]))  # diag(2x)
+    """
+    def jac(*args):
+        nums, single, tensors, in_tree = _jac_inputs("jacfwd", args, argnums)
+        f = _partial_fn(fun, args, nums, in_tree)
+        basis, _ = _basis(tensors, tensors[0])
+        aux_box = []
+
+        def push(*tangents):
+            res = jvp(f, tuple(tensors), tuple(tangents), has_aux=has_aux)
+            if has_aux:
+                aux_box.append(res[2])
+            return res[1]
+
+        out_struct = eval_shape(lambda *t: _split_aux("jacfwd", f(*t), has_aux)[0], *tensors)
+        out_leaves, out_tree = tree_util.flatten(out_struct)
+        stacked = tree_util.leaves(vmap(push)(*basis))
+        blocks = _blocks(stacked, [t.shape for t in tensors], [o.shape for o in out_leaves],
+                         lead_first=False)
+        result = _assemble_jac(blocks, out_tree, in_tree, single)
+        if has_aux:
+            aux = _split_aux("jacfwd", f(*tensors), True)[1]
+            return result, aux
+        return result
+
+    return jac
+
+
+def jacrev(fun: Callable, argnums=0, has_aux: bool = False, **ignored):
+    """The Jacobian by reverse mode: `vmap` of the VJP over the output basis.
+
+    Example:
+        >>> nb.jacrev(lambda x: nb.sin(x))(nb.tensor([0.0, 1.0]))  # diag(cos x)
+    """
+    def jac(*args):
+        nums, single, tensors, in_tree = _jac_inputs("jacrev", args, argnums)
+        f = _partial_fn(fun, args, nums, in_tree)
+        res = vjp(f, *tensors, has_aux=has_aux)
+        out, pullback = res[0], res[1]
+        out_leaves, out_tree = tree_util.flatten(out)
+        out_leaves = [_as_traceable(o, "jacrev") for o in out_leaves]
+        basis, _ = _basis(out_leaves, out_leaves[0])
+
+        def pull(*cts):
+            return pullback(tree_util.unflatten(out_tree, list(cts)))
+
+        stacked = tree_util.leaves(vmap(pull)(*basis))
+        blocks_by_in = _blocks(stacked, [o.shape for o in out_leaves],
+                               [t.shape for t in tensors], lead_first=True)
+        blocks = [[blocks_by_in[k][j] for k in range(len(tensors))] for j in range(len(out_leaves))]
+        result = _assemble_jac(blocks, out_tree, in_tree, single)
+        return (result, res[2]) if has_aux else result
+
+    return jac
+
+
+def _assemble_jac(blocks, out_tree, in_tree, single: bool):
+    """Output structure of input structure: out_tree leaves become in_tree-shaped blocks."""
+    per_out = []
+    for row in blocks:
+        parts = tree_util.unflatten(in_tree, row)
+        per_out.append(parts[0] if single else parts)
+    return tree_util.unflatten(out_tree, per_out)
+
+
+def jacobian(fun: Callable, argnums=0, has_aux: bool = False):
+    """The Jacobian, by forward mode when inputs are fewer than outputs, else reverse mode."""
+    def jac(*args):
+        nums, _, tensors, _ = _jac_inputs("jacobian", args, argnums)
+        n_in = sum(t.size for t in tensors)
+        out = eval_shape(lambda *a: _split_aux("jacobian", fun(*a), has_aux)[0], *args)
+        n_out = sum(int(np.prod(o.shape)) for o in tree_util.leaves(out))
+        pick = jacfwd if n_in <= n_out else jacrev
+        return pick(fun, argnums=argnums, has_aux=has_aux)(*args)
+    return jac
+
+
+def hessian(fun: Callable, argnums=0, has_aux: bool = False):
+    """The Hessian of a scalar function: `jacfwd(jacrev(f))` (forward over reverse).
+
+    Example:
+        >>> nb.hessian(lambda x: nb.sum(x ** 3))(nb.tensor([1.0, 2.0]))  # diag(6x)
+    """
+    return jacfwd(jacrev(fun, argnums=argnums, has_aux=has_aux), argnums=argnums, has_aux=has_aux)
+
+
+def hvp(fun: Callable, primals, tangents):
+    """Hessian-vector product H(x) v by forward-over-reverse, without forming H.
+
+    `primals` and `tangents` are a tensor each, or tuples for several arguments.
+
+    Example:
+        >>> nb.hvp(lambda x: nb.sum(x ** 3), nb.tensor([1.0, 2.0]), nb.tensor([1.0, 0.0]))
+    """
+    single = not isinstance(primals, (tuple, list))
+    if single:
+        primals, tangents = (primals,), (tangents,)
+    g = grad(fun, argnums=tuple(range(len(primals))))
+    out = jvp(g, tuple(primals), tuple(tangents))[1]
+    return out[0] if single else out
+
+
+# ---------------------------------------------------------------------------
+# Inspection
+# ---------------------------------------------------------------------------
+def make_graph(fun: Callable, *, static_argnums=()):
+    """A function returning the traced Graph of `fun` on its arguments (printable). After
+    transforms it holds primitives only.
+
+    Example:
+        >>> print(nb.make_graph(nb.grad(lambda x: nb.sum(nb.sin(x))))(nb.ones((3,))))
+    """
+    def make(*args, **kwargs):
+        traced = trace_function(fun, args, kwargs, "make_graph")
+        return traced.graph
+    return make
+
+
+def eval_shape(fun: Callable, *args, **kwargs):
+    """The output avals (shape and dtype) of `fun(*args)`, computed by tracing only."""
+    traced = trace_function(fun, args, kwargs, "eval_shape")
+    return tree_util.unflatten(traced.out_tree, [v.aval for v in traced.graph.outputs])
+
+
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "vmap", "jacfwd", "jacrev",
+           "jacobian", "hessian", "hvp", "make_graph", "eval_shape"]

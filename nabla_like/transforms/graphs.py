@@ -1,0 +1,328 @@
+"""Tracing Python functions into Graphs, replaying Graphs, and the three rewrites.
+
+Each rewrite is an interpreter traced into a new Graph:
+
+* `jvp_graph`  -- forward mode: (primals, tangents) -> (outs, tangent outs)
+* `vjp_graph`  -- reverse mode, split in two: a forward graph that also returns
+  the residuals the backward pass reads, and a backward graph
+  (cotangents, residuals) -> input cotangents
+* `vmap_graph` -- batching: each value carries a batch dim (or None)
+
+Applying a transformed function replays (`eval_graph`) the rewritten graph on
+the actual arguments: eager arguments give lazy results, arguments of an outer
+trace record into it, so transforms compose to any depth. Symbolic zeros are
+`None` throughout and unused work is dropped by tracing from the outputs only
+(dead code never enters a traced graph).
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from ..core import TraceContext, bind, full_in, new_trace
+from ..errors import TransformError, raise_error
+from ..ir import Aval, Graph, Value, toposort
+from ..ops._common import add_any, move_bdim, to_tensor
+from ..tensor import Tensor
+
+
+# ---------------------------------------------------------------------------
+# Tracing and replay
+# ---------------------------------------------------------------------------
+def _output_value(ctx: TraceContext, out) -> Value:
+    if not isinstance(out, Tensor):
+        out = to_tensor(out, "output", ctx)
+    v = out._value
+    if v.ctx is not ctx:
+        if not v.ctx.alive or v.ctx.level >= ctx.level:
+            from ..core import _leak
+            _leak("output", v, ctx)
+        v = ctx.lift(v)
+    return v
+
+
+def trace_flat(fn: Callable, in_avals: Sequence[Aval], transform: str = "trace",
+               input_flags: Sequence[bool] | None = None) -> Graph:
+    """Trace `fn(*tensors) -> list of tensors` on abstract inputs into a Graph.
+
+    `input_flags` marks inputs as requiring grad (so imperative backward() works inside).
+    """
+    with new_trace(transform) as ctx:
+        args = []
+        for i, aval in enumerate(in_avals):
+            v = ctx.new_input(aval)
+            if input_flags is not None and input_flags[i]:
+                v.requires_grad = True
+            args.append(Tensor._wrap(v))
+        outs = fn(*args)
+        out_values = [_output_value(ctx, o) for o in outs]
+    nodes = toposort(out_values, lambda v: False)
+    return Graph(ctx.inputs + ctx.const_inputs, nodes, out_values, consts=ctx.const_values)
+
+
+def const_args(graph: Graph) -> list[Tensor]:
+    """The outer values a graph captured, as Tensors to pass as its trailing inputs."""
+    return [Tensor._wrap(v) for v in graph.consts]
+
+
+def eval_graph(graph: Graph, args: Sequence[Tensor], env: dict | None = None) -> list[Tensor]:
+    """Replay `graph` on `args` (all inputs, consts included) in their context."""
+    if env is None:
+        env = {}
+    for v, a in zip(graph.inputs, args):
+        env[v.id] = a
+    for node in graph.nodes:
+        outs = bind(node.prim, *[env[v.id] for v in node.inputs], **node.params)
+        if node.prim.multiple_results:
+            for oid, o in zip(node.out_ids, outs):
+                env[oid] = o
+        else:
+            env[node.out_ids[0]] = outs
+    return [env[v.id] for v in graph.outputs]
+
+
+def _missing_rule(kind: str, prim) -> None:
+    raise_error(TransformError, prim.name, f"primitive {prim.name!r} has no {kind} rule")
+
+
+# ---------------------------------------------------------------------------
+# Forward mode
+# ---------------------------------------------------------------------------
+def jvp_interpret(graph: Graph, primals: Sequence[Tensor], tangents: Sequence[Tensor | None],
+                  primal_env: dict | None = None) -> tuple[list[Tensor], list[Tensor | None]]:
+    """Push tangents through `graph`. With `primal_env` (value id -> Tensor) the primal
+    values are looked up instead of recomputed, so only tangent work is recorded."""
+    env: dict[int, Tensor] = {} if primal_env is None else primal_env
+    tenv: dict[int, Tensor] = {}
+    for v, p, t in zip(graph.inputs, primals, tangents):
+        if primal_env is None:
+            env[v.id] = p
+        if t is not None:
+            tenv[v.id] = t
+    for node in graph.nodes:
+        prim = node.prim
+        ins = [env[v.id] for v in node.inputs]
+        if primal_env is None:
+            outs = bind(prim, *ins, **node.params)
+            outs_t = tuple(outs) if prim.multiple_results else (outs,)
+            for oid, o in zip(node.out_ids, outs_t):
+                env[oid] = o
+        tins = tuple(tenv.get(v.id) for v in node.inputs)
+        if not prim.differentiable or all(t is None for t in tins):
+            continue
+        if prim.jvp is None:
+            _missing_rule("JVP", prim)
+        outs_t = tuple(env[oid] for oid in node.out_ids)
+        touts = prim.jvp(tuple(ins), tins, outs_t, **node.params)
+        if not prim.multiple_results:
+            touts = (touts,)
+        for oid, aval, t in zip(node.out_ids, node.out_avals, touts):
+            if t is not None and aval.dtype.kind == "f":
+                tenv[oid] = t
+    return ([env[v.id] for v in graph.outputs], [tenv.get(v.id) for v in graph.outputs])
+
+
+def jvp_graph(graph: Graph, has_tangent: Sequence[bool]) -> tuple[Graph, list[bool]]:
+    """Graph (primals..., tangents of flagged inputs...) -> (outs..., nonzero tangent outs...).
+
+    Returns the graph and, per output, whether its tangent is nonzero (zero tangents
+    are symbolic and not computed).
+    """
+    flagged = [i for i, f in enumerate(has_tangent) if f]
+    avals = graph.in_avals + [graph.inputs[i].aval.strong() for i in flagged]
+    n = len(graph.inputs)
+    nonzero: list[bool] = []
+
+    def fn(*args):
+        primals = args[:n]
+        tangents = [None] * n
+        for k, i in enumerate(flagged):
+            tangents[i] = args[n + k]
+        outs, touts = jvp_interpret(graph, primals, tangents)
+        nonzero[:] = [t is not None for t in touts]
+        return outs + [t for t in touts if t is not None]
+
+    return trace_flat(fn, avals, "jvp"), nonzero
+
+
+# ---------------------------------------------------------------------------
+# Reverse mode
+# ---------------------------------------------------------------------------
+def forward_needs(graph: Graph, wrt: Sequence[bool]) -> set[int]:
+    """Ids of the values of `graph` that depend on the inputs flagged in `wrt`."""
+    needs = {v.id for v, w in zip(graph.inputs, wrt) if w}
+    for node in graph.nodes:
+        if node.prim.differentiable and any(v.id in needs for v in node.inputs):
+            for oid, aval in zip(node.out_ids, node.out_avals):
+                if aval.dtype.kind == "f":
+                    needs.add(oid)
+    return needs
+
+
+def backward_pass(nodes: Sequence, env, ct_env: dict[int, Tensor],
+                  needs: Callable[[Value], bool]) -> dict[int, Tensor]:
+    """Pull cotangents back through `nodes` (in reverse). `env[value id]` gives primal
+    Tensors; `ct_env` holds output cotangents on entry and input cotangents on exit."""
+    for node in reversed(nodes):
+        cts = [ct_env.pop(oid, None) for oid in node.out_ids]
+        if all(c is None for c in cts) or not node.prim.differentiable:
+            continue
+        if not any(needs(v) for v in node.inputs):
+            continue
+        prim = node.prim
+        if prim.vjp is None:
+            _missing_rule("VJP", prim)
+        primals = tuple(env[v.id] for v in node.inputs)
+        outs = tuple(env[oid] for oid in node.out_ids)
+        if prim.multiple_results:
+            cts = [c if c is not None else full_in(o._value.ctx, o.shape, 0, o.dtype)
+                   for c, o in zip(cts, outs)]
+            cts_in = prim.vjp(cts, primals, outs, **node.params)
+        else:
+            cts_in = prim.vjp(cts[0], primals, outs, **node.params)
+        for v, ct in zip(node.inputs, cts_in):
+            if ct is not None and needs(v):
+                ct_env[v.id] = add_any(ct_env.get(v.id), ct)
+    return ct_env
+
+
+class _ResidualEnv(dict):
+    """Primal values seen from the backward trace: each one first read becomes an input."""
+
+    def __init__(self, ctx: TraceContext, avals: dict[int, Aval]):
+        super().__init__()
+        self.ctx = ctx
+        self.avals = avals
+        self.order: list[int] = []
+
+    def __missing__(self, vid: int) -> Tensor:
+        t = Tensor._wrap(self.ctx.new_input(self.avals[vid]))
+        self[vid] = t
+        self.order.append(vid)
+        return t
+
+
+class VJPGraphs:
+    """forward: inputs -> (outs..., residuals...);  backward: (cts..., residuals...) ->
+    one cotangent per flagged input (`ct_nonzero` says which are not symbolic zeros)."""
+
+    def __init__(self, forward: Graph, backward: Graph, num_outs: int, ct_nonzero: list[bool],
+                 out_has_ct: list[bool]):
+        self.forward = forward
+        self.backward = backward
+        self.num_outs = num_outs
+        self.ct_nonzero = ct_nonzero
+        self.out_has_ct = out_has_ct
+
+
+def vjp_graph(graph: Graph, wrt: Sequence[bool], ct_outputs: Sequence[bool] | None = None
+              ) -> VJPGraphs:
+    """Split reverse mode of `graph` with respect to the inputs flagged in `wrt`; only the
+    outputs flagged in `ct_outputs` (default: all) receive cotangents."""
+    needs_ids = forward_needs(graph, wrt)
+    avals: dict[int, Aval] = {v.id: v.aval for v in graph.inputs}
+    for node in graph.nodes:
+        for oid, aval in zip(node.out_ids, node.out_avals):
+            avals[oid] = aval
+    if ct_outputs is None:
+        ct_outputs = [True] * len(graph.outputs)
+    out_has_ct = [v.id in needs_ids and c for v, c in zip(graph.outputs, ct_outputs)]
+    ct_nonzero: list[bool] = []
+    with new_trace("vjp") as ctx:
+        ct_inputs = [Tensor._wrap(ctx.new_input(v.aval.strong()))
+                     for v, h in zip(graph.outputs, out_has_ct) if h]
+        env = _ResidualEnv(ctx, avals)
+        ct_env: dict[int, Tensor] = {}
+        k = 0
+        for v, h in zip(graph.outputs, out_has_ct):
+            if h:
+                ct_env[v.id] = add_any(ct_env.get(v.id), ct_inputs[k])
+                k += 1
+        backward_pass(graph.nodes, env, ct_env, lambda v: v.id in needs_ids)
+        results = []
+        for v, w in zip(graph.inputs, wrt):
+            if w:
+                ct = ct_env.get(v.id)
+                ct_nonzero.append(ct is not None)
+                if ct is not None:
+                    results.append(ct)
+        out_values = [_output_value(ctx, r) for r in results]
+    nodes = toposort(out_values, lambda v: False)
+    used = {v.id for n in nodes for v in n.inputs} | {v.id for v in out_values}
+    residual_ids = [vid for vid in env.order if env[vid]._value.id in used]
+    backward = Graph([t._value for t in ct_inputs] + [env[vid]._value for vid in residual_ids]
+                     + ctx.const_inputs, nodes, out_values, consts=ctx.const_values)
+    residual_values = _values_by_id(graph, residual_ids)
+    forward = Graph(graph.inputs, graph.nodes, graph.outputs + residual_values,
+                    consts=graph.consts)
+    return VJPGraphs(forward, backward, len(graph.outputs), ct_nonzero, out_has_ct)
+
+
+def _values_by_id(graph: Graph, ids: Sequence[int]) -> list[Value]:
+    """Value objects of `graph` named by id. Nodes hold only their output ids, so an
+    output nobody consumes (of a multi-output node) gets a fresh Value with its id."""
+    value_of = {v.id: v for v in graph.inputs}
+    value_of.update((v.id, v) for v in graph.outputs)
+    for node in graph.nodes:
+        for v in node.inputs:
+            value_of[v.id] = v
+    wanted = set(ids) - set(value_of)
+    for node in graph.nodes:
+        for i, oid in enumerate(node.out_ids):
+            if oid in wanted:
+                value_of[oid] = Value(node.out_avals[i], node, i, None)
+    return [value_of[i] for i in ids]
+
+
+# ---------------------------------------------------------------------------
+# Batching
+# ---------------------------------------------------------------------------
+def vmap_interpret(graph: Graph, args: Sequence[Tensor], bdims: Sequence[int | None]
+                   ) -> tuple[list[Tensor], list[int | None]]:
+    env: dict[int, Tensor] = {}
+    benv: dict[int, int | None] = {}
+    for v, a, b in zip(graph.inputs, args, bdims):
+        env[v.id] = a
+        benv[v.id] = b
+    for node in graph.nodes:
+        prim = node.prim
+        ins = tuple(env[v.id] for v in node.inputs)
+        bds = tuple(benv[v.id] for v in node.inputs)
+        if all(b is None for b in bds):
+            outs = bind(prim, *ins, **node.params)
+            obds = (None,) * len(node.out_ids) if prim.multiple_results else None
+        else:
+            if prim.batch is None:
+                _missing_rule("batching", prim)
+            outs, obds = prim.batch(ins, bds, **node.params)
+        if prim.multiple_results:
+            for oid, o, b in zip(node.out_ids, outs, obds):
+                env[oid] = o
+                benv[oid] = b
+        else:
+            env[node.out_ids[0]] = outs
+            benv[node.out_ids[0]] = obds
+    return [env[v.id] for v in graph.outputs], [benv[v.id] for v in graph.outputs]
+
+
+def vmap_graph(graph: Graph, in_bdims: Sequence[int | None], axis_size: int,
+               out_axes: Sequence[int]) -> Graph:
+    """Graph over batched inputs (batch dim `in_bdims[i]` of input i, None = shared) whose
+    outputs carry the batch dimension at `out_axes`."""
+    avals = []
+    for v, b in zip(graph.inputs, in_bdims):
+        a = v.aval
+        if b is not None:
+            shape = list(a.shape)
+            shape.insert(b, axis_size)
+            a = Aval(tuple(shape), a.dtype, a.weak)
+        avals.append(a)
+
+    def fn(*args):
+        outs, obds = vmap_interpret(graph, args, in_bdims)
+        moved = []
+        for o, b, ax in zip(outs, obds, out_axes):
+            rank = o.ndim + (1 if b is None else 0)
+            moved.append(move_bdim(o, b, ax % rank, axis_size))
+        return moved
+
+    return trace_flat(fn, avals, "vmap")

@@ -1,0 +1,231 @@
+"""Pytrees: nested containers of tensors that every transform accepts and returns.
+
+Containers are tuples, lists, dicts (keys sorted), None (no leaves),
+namedtuples, and types registered with `register_pytree_node` or
+`register_dataclass`. Anything else is a leaf. `TreeDef`s are hashable, so
+they can be part of jit cache keys.
+
+Example:
+    >>> leaves, treedef = nb.tree.flatten({"w": w, "b": (b, None)})
+    >>> nb.tree.unflatten(treedef, [l * 2 for l in leaves])
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict
+from typing import Any, Callable
+
+__all__ = ["flatten", "unflatten", "map", "leaves", "structure", "register_pytree_node",
+           "register_dataclass", "TreeDef", "tree_map", "all_leaves_match"]
+
+_registry: dict[type, tuple[Callable, Callable]] = {}
+
+
+class TreeDef:
+    """The structure of a pytree with its leaves taken out."""
+
+    __slots__ = ("kind", "aux", "children", "num_leaves", "_hash")
+
+    def __init__(self, kind, aux, children: tuple["TreeDef", ...]):
+        self.kind = kind
+        self.aux = aux
+        self.children = children
+        self.num_leaves = 1 if kind is _LEAF else sum(c.num_leaves for c in children)
+        self._hash = hash((kind, aux, children))
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, TreeDef) and self._hash == other._hash and self.kind == other.kind
+                and self.aux == other.aux and self.children == other.children)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __repr__(self) -> str:
+        return f"TreeDef({_describe(self)})"
+
+    def unflatten(self, leaves):
+        return unflatten(self, leaves)
+
+
+class _Leaf:
+    def __repr__(self) -> str:
+        return "*"
+
+
+_LEAF = _Leaf()
+LEAF = TreeDef(_LEAF, None, ())
+
+
+def _describe(t: TreeDef) -> str:
+    if t.kind is _LEAF:
+        return "*"
+    inner = ", ".join(_describe(c) for c in t.children)
+    if t.kind is tuple:
+        return f"({inner}{',' if len(t.children) == 1 else ''})"
+    if t.kind is list:
+        return f"[{inner}]"
+    if t.kind is dict:
+        return "{" + ", ".join(f"{k!r}: {_describe(c)}" for k, c in zip(t.aux, t.children)) + "}"
+    if t.kind is type(None):
+        return "None"
+    name = getattr(t.kind, "__name__", str(t.kind))
+    return f"{name}({inner})"
+
+
+def register_pytree_node(nodetype: type, flatten_fn: Callable, unflatten_fn: Callable) -> None:
+    """Teach transforms a container type: `flatten_fn(x) -> (children, aux)` and
+    `unflatten_fn(aux, children) -> x` (aux must be hashable)."""
+    _registry[nodetype] = (flatten_fn, unflatten_fn)
+
+
+def register_dataclass(nodetype=None, data_fields=None, meta_fields=None):
+    """Register a dataclass as a pytree: `data_fields` are children (all fields by default),
+    `meta_fields` are static and part of the structure. Usable as a decorator."""
+    def register(cls):
+        fields = [f.name for f in dataclasses.fields(cls)]
+        meta = tuple(meta_fields or ())
+        data = tuple(data_fields) if data_fields is not None else tuple(f for f in fields if f not in meta)
+
+        def flatten_fn(x):
+            return [getattr(x, f) for f in data], tuple(getattr(x, f) for f in meta)
+
+        def unflatten_fn(aux, children):
+            kwargs = dict(zip(data, children))
+            kwargs.update(zip(meta, aux))
+            obj = object.__new__(cls)
+            for k, v in kwargs.items():
+                object.__setattr__(obj, k, v)
+            return obj
+
+        register_pytree_node(cls, flatten_fn, unflatten_fn)
+        return cls
+
+    return register(nodetype) if nodetype is not None else register
+
+
+def _is_namedtuple(x) -> bool:
+    return isinstance(x, tuple) and hasattr(type(x), "_fields")
+
+
+def _children(x):
+    """(kind, aux, children) for a container, or None for a leaf."""
+    t = type(x)
+    if t is tuple:
+        return tuple, None, x
+    if t is list:
+        return list, None, x
+    if t is dict:
+        keys = tuple(sorted(x, key=_sort_key))
+        return dict, keys, [x[k] for k in keys]
+    if x is None:
+        return type(None), None, ()
+    if t is OrderedDict:
+        keys = tuple(x)
+        return OrderedDict, keys, [x[k] for k in keys]
+    entry = _registry.get(t)
+    if entry is not None:
+        children, aux = entry[0](x)
+        return t, aux, children
+    if _is_namedtuple(x):
+        return t, None, tuple(x)
+    return None
+
+
+def _sort_key(k):
+    return (type(k).__name__, k) if not isinstance(k, (int, float)) else ("", k)
+
+
+def flatten(tree, is_leaf: Callable[[Any], bool] | None = None) -> tuple[list, TreeDef]:
+    """(leaves, treedef) of a pytree, leaves in a fixed left-to-right order."""
+    out: list = []
+    return out, _flatten(tree, out, is_leaf)
+
+
+def _flatten(x, out: list, is_leaf) -> TreeDef:
+    if is_leaf is not None and is_leaf(x):
+        out.append(x)
+        return LEAF
+    c = _children(x)
+    if c is None:
+        out.append(x)
+        return LEAF
+    kind, aux, children = c
+    return TreeDef(kind, aux, tuple(_flatten(ch, out, is_leaf) for ch in children))
+
+
+def unflatten(treedef: TreeDef, leaves) -> Any:
+    """Rebuild a pytree of structure `treedef` from its leaves."""
+    it = iter(leaves)
+    out = _unflatten(treedef, it)
+    rest = object()
+    if next(it, rest) is not rest:
+        raise ValueError(f"too many leaves for {treedef}")
+    return out
+
+
+def _unflatten(t: TreeDef, it):
+    if t.kind is _LEAF:
+        return next(it)
+    children = [_unflatten(c, it) for c in t.children]
+    kind = t.kind
+    if kind is tuple:
+        return tuple(children)
+    if kind is list:
+        return children
+    if kind is dict:
+        return dict(zip(t.aux, children))
+    if kind is type(None):
+        return None
+    if kind is OrderedDict:
+        return OrderedDict(zip(t.aux, children))
+    entry = _registry.get(kind)
+    if entry is not None:
+        return entry[1](t.aux, children)
+    return kind(*children)  # namedtuple
+
+
+def leaves(tree, is_leaf=None) -> list:
+    return flatten(tree, is_leaf)[0]
+
+
+def structure(tree, is_leaf=None) -> TreeDef:
+    return flatten(tree, is_leaf)[1]
+
+
+def map(fn: Callable, tree, *rest, is_leaf=None):  # noqa: A001 - mirrors jax.tree.map
+    """Apply `fn` to the leaves of `tree` (and the matching leaves of `rest`)."""
+    xs, treedef = flatten(tree, is_leaf)
+    others = []
+    for r in rest:
+        rl, rt = flatten(r, is_leaf)
+        if rt != treedef:
+            raise ValueError(f"tree structures differ: {treedef} and {rt}")
+        others.append(rl)
+    return unflatten(treedef, [fn(*args) for args in zip(xs, *others)])
+
+
+tree_map = map
+
+
+def broadcast_prefix(prefix, tree, is_leaf=None) -> list:
+    """One entry of `prefix` per leaf of `tree`, where `prefix` is a tree prefix of `tree`
+    (a leaf of `prefix` covers a whole subtree). Raises ValueError on a mismatch."""
+    out: list = []
+    _broadcast(prefix, tree, out, is_leaf)
+    return out
+
+
+def _broadcast(prefix, tree, out: list, is_leaf) -> None:
+    pc = _children(prefix) if prefix is not None else None
+    if pc is None:
+        out.extend([prefix] * len(leaves(tree, is_leaf)))
+        return
+    tc = _children(tree) if not (is_leaf and is_leaf(tree)) else None
+    if tc is None or pc[0] is not tc[0] or pc[1] != tc[1] or len(pc[2]) != len(tc[2]):
+        raise ValueError(f"{structure(prefix)} is not a tree prefix of {structure(tree)}")
+    for p, t in zip(pc[2], tc[2]):
+        _broadcast(p, t, out, is_leaf)
+
+
+def all_leaves_match(tree, predicate: Callable[[Any], bool]) -> bool:
+    return all(predicate(x) for x in leaves(tree))
