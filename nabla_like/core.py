@@ -51,6 +51,9 @@ class Primitive:
         self.vjp: Callable | None = None
         self.transpose: Callable | None = None
         self.batch: Callable | None = None
+        # Optional peephole: fold(args, **params) -> Tensor | None, tried before recording
+        # (constant splats through shape ops, x * 1, x + 0). See ops/folding.py.
+        self.fold: Callable | None = None
         PRIMITIVES[name] = self
 
     def __repr__(self) -> str:
@@ -127,6 +130,7 @@ class TraceContext(Context):
         self.const_values: list[Value] = []
         self.const_inputs: list[Value] = []
         self._captured: dict[int, Value] = {}
+        self.constants: dict[tuple, Value] = {}
 
     def new_input(self, aval: Aval) -> Value:
         v = Value(aval, None, 0, self)
@@ -232,36 +236,58 @@ def context_of(args) -> Context:
     return target if target is not None else _stack[-1]
 
 
+def _lift(ctx: Context, prim: Primitive, v: Value) -> Value:
+    c = v.ctx
+    if c is ctx:
+        return v
+    if not c.alive or c.level >= ctx.level:
+        _leak(prim.name, v, ctx)
+    return ctx.lift(v)
+
+
 def record(ctx: Context, prim: Primitive, vals: list[Value], params: dict) -> list[Value] | Value:
     """Record `prim(*vals, **params)` in `ctx` and return its output Value(s)."""
-    for i, v in enumerate(vals):
-        c = v.ctx
-        if c is not ctx:
-            if not c.alive or c.level >= ctx.level:
-                _leak(prim.name, v, ctx)
-            vals[i] = ctx.lift(v)
-    out_avals = prim.abstract_eval(*[v.aval for v in vals], **params)
-    if not prim.multiple_results:
-        out_avals = (out_avals,)
-    node = Node(prim, params, tuple(vals), out_avals)
+    for v in vals:
+        if v.ctx is not ctx:
+            vals = [_lift(ctx, prim, v) for v in vals]
+            break
+    out = prim.abstract_eval(*[v.aval for v in vals], **params)
     rg = False
     if grad_mode.enabled and prim.differentiable:
         for v in vals:
             if v.requires_grad:
                 rg = True
                 break
+    if not prim.multiple_results:
+        value = Value(out, Node(prim, params, tuple(vals), (out,)), 0, ctx)
+        if rg and out.dtype.kind == "f":
+            value.requires_grad = True
+        return value
+    node = Node(prim, params, tuple(vals), tuple(out))
     outs = []
-    for i, aval in enumerate(out_avals):
-        v = Value(aval, node, i, ctx)
+    for i, aval in enumerate(node.out_avals):
+        value = Value(aval, node, i, ctx)
         if rg and aval.dtype.kind == "f":
-            v.requires_grad = True
-        outs.append(v)
-    return outs if prim.multiple_results else outs[0]
+            value.requires_grad = True
+        outs.append(value)
+    return outs
 
 
 def bind(prim: Primitive, *args: Tensor, **params):
     """Apply `prim` to Tensors in their innermost context; returns Tensor(s)."""
-    ctx = context_of(args)
+    ctx = None
+    for a in args:
+        c = a._value.ctx
+        if ctx is None or c.level > ctx.level:
+            ctx = c
+    if ctx is None:
+        ctx = _stack[-1]
+    elif not ctx.alive:
+        _leak(prim.name, next(a._value for a in args if a._value.ctx is ctx), ctx)
+    if prim.fold is not None:
+        folded = prim.fold(args, **params)
+        if folded is not None:
+            return folded
     outs = record(ctx, prim, [a._value for a in args], params)
     if prim.multiple_results:
         result = tuple(Tensor._wrap(v) for v in outs)
@@ -310,7 +336,12 @@ def full_in(ctx: Context, shape: tuple[int, ...], value, dtype: DType, weak: boo
         v = Value(Aval(shape, dtype, weak), None, 0, ctx)
         v.literal = value
         return Tensor._wrap(v)
-    out = record(ctx, full_p, [], {"value": value, "shape": shape, "dtype": dtype, "weak": weak})
+    # One node per distinct constant in a trace (value and type included: 0.0 != -0.0 != 0).
+    key = (repr(value), shape, dtype, weak)
+    out = ctx.constants.get(key)
+    if out is None:
+        out = record(ctx, full_p, [], {"value": value, "shape": shape, "dtype": dtype, "weak": weak})
+        ctx.constants[key] = out
     return Tensor._wrap(out)
 
 

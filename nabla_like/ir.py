@@ -100,7 +100,7 @@ class Node:
         self.params = params
         self.inputs = inputs
         self.out_avals = out_avals
-        self.out_ids = tuple(next(_ids) for _ in out_avals)
+        self.out_ids = (next(_ids),) if len(out_avals) == 1 else tuple(next(_ids) for _ in out_avals)
         # Hashable structural signature of the op itself (inputs excluded).
         self.sig = (prim.name, tuple(params.items()), out_avals) if params else (prim.name, out_avals)
         self.freed = False

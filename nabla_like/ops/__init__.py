@@ -13,6 +13,7 @@ from .linalg import *  # noqa: F401,F403
 from .nn import *  # noqa: F401,F403
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
+from . import folding  # noqa: F401,E402  (attaches peephole folds to the primitives above)
 from ..tensor import Tensor
 
 _ns = globals()

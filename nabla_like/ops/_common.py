@@ -90,6 +90,10 @@ def promote(op: str, *args, kinds: str | None = None, dtype: DType | None = None
     Python scalars are weak: they take the dtype of the tensor operands and are
     created directly at the broadcast shape.
     """
+    if len(args) == 2 and dtype is None:
+        fast = _promote_pair(args[0], args[1], kinds)
+        if fast is not None:
+            return fast
     ctx = context_of(args)
     tensors = [a for a in args if isinstance(a, Tensor)]
     # Fast path: tensors of one aval and nothing else.
@@ -131,6 +135,38 @@ def promote(op: str, *args, kinds: str | None = None, dtype: DType | None = None
     return out
 
 
+_SCALAR_KIND = {float: "f", int: "i", bool: "b"}
+_KIND_RANK = {"b": 0, "i": 1, "u": 1, "f": 2}
+
+
+def _promote_pair(x, y, kinds):
+    """The common cases without the general machinery: two tensors of one aval, or a
+    tensor and a Python scalar whose kind does not promote it. None if not applicable."""
+    tx, ty = type(x) is Tensor, type(y) is Tensor
+    if tx and ty:
+        ax, ay = x._value.aval, y._value.aval
+        if ax is ay or ax == ay:
+            if kinds is not None and ax.dtype.kind not in kinds:
+                return None
+            return [x, y]
+        return None
+    if tx:
+        t, s, first = x, y, True
+    elif ty:
+        t, s, first = y, x, False
+    else:
+        return None
+    sk = _SCALAR_KIND.get(type(s))
+    aval = t._value.aval
+    dtype = aval.dtype
+    if sk is None or _KIND_RANK[sk] > _KIND_RANK[dtype.kind]:
+        return None
+    if kinds is not None and dtype.kind not in kinds:
+        return None
+    c = full_in(t._value.ctx, aval.shape, s, dtype, aval.weak)
+    return [t, c] if first else [c, t]
+
+
 def _bad_kind(op: str, kinds: str, operands) -> None:
     names = {"f": "floating", "i": "signed integer", "u": "unsigned integer", "b": "bool"}
     allowed = " or ".join(names[k] for k in kinds)
@@ -169,16 +205,18 @@ def canonical_axes(op: str, axis, ndim: int) -> tuple[int, ...]:
 def elementwise_abstract_eval(name: str, kinds: str | None = None, out_dtype: DType | None = None):
     def rule(*avals: Aval, **params) -> Aval:
         a0 = avals[0]
+        weak = a0.weak
         for a in avals[1:]:
-            if a.shape != a0.shape or a.dtype is not a0.dtype:
-                raise_error(ShapeError, name, f"operands must have equal shapes and dtypes, got "
-                            f"{', '.join(a.short() for a in avals)}")
+            if a is not a0:
+                if a.shape != a0.shape or a.dtype is not a0.dtype:
+                    raise_error(ShapeError, name, f"operands must have equal shapes and dtypes, "
+                                f"got {', '.join(a.short() for a in avals)}")
+                weak = weak and a.weak
         if kinds is not None and a0.dtype.kind not in kinds:
             _bad_kind(name, kinds, [])
-        weak = all(a.weak for a in avals)
         if out_dtype is not None:
             return Aval(a0.shape, out_dtype, False)
-        return Aval(a0.shape, a0.dtype, weak)
+        return a0 if weak == a0.weak else Aval(a0.shape, a0.dtype, weak)
     return rule
 
 
