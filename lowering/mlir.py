@@ -168,20 +168,24 @@ class LoweringError(Exception):
     pass
 
 
-def lower_graph(graph, name: str = "main", literal_packs: Sequence = ()) -> str:
+def lower_graph(graph, name: str = "main", literal_packs: Sequence = (),
+                arg_attrs: dict[int, str] | None = None) -> str:
     """StableHLO module text for `graph` (inputs, nodes, outputs of the IR).
 
     `literal_packs` is a list of `(dtype, [leaf Values])`: each pack becomes one
     extra trailing vector parameter, and each leaf (a scalar splat constant of
     the lazy context) is sliced out of it and broadcast to its shape. Feeding
     scalars this way keeps one compiled program for every value they take.
+    `arg_attrs` maps an input position to MLIR argument attributes (e.g. buffer
+    donation: `tf.aliasing_output = 0 : i32`).
     """
     em = Emitter()
     env: dict[int, str] = {}
     params = []
     for i, v in enumerate(graph.inputs):
         a = em.typed(f"%arg{i}", ttype(v.aval))
-        params.append(f"{a}: {em.types[a]}")
+        attrs = f" {{{arg_attrs[i]}}}" if arg_attrs and i in arg_attrs else ""
+        params.append(f"{a}: {em.types[a]}{attrs}")
         env[v.id] = a
     for j, (dtype, leaves) in enumerate(literal_packs):
         pack_t = stype((len(leaves),), dtype.mlir)

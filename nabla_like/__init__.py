@@ -22,6 +22,9 @@ from .dtypes import (DType, bfloat16, bool_, finfo, float16, float32, float64, i
 from .errors import (AxisError, BackwardError, ConcretizationError, DeviceError,  # noqa: F401
                      DTypeError, GradError, IndexingError, JitError, NablaError, ShapeError,
                      TracerLeakError, TransformError)
+from .autograd import backward, zero_grad  # noqa: F401
+from .checks import *  # noqa: F401,F403
+from .jit import jit  # noqa: F401
 from .lazy import ProgramCache, realize_all  # noqa: F401
 from .ops import *  # noqa: F401,F403
 from .transforms import *  # noqa: F401,F403
@@ -37,3 +40,11 @@ def devices(platform: str | None = None):
 
 
 __version__ = "0.1.0"
+
+
+def clear_caches() -> None:
+    """Drop every compiled program (lazy programs and jit executables)."""
+    from .jit import clear_jit_caches
+    from .lazy import ProgramCache
+    ProgramCache.clear()
+    clear_jit_caches()

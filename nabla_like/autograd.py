@@ -1,0 +1,255 @@
+"""The imperative API: requires_grad, backward(), .grad, in-place parameter updates.
+
+backward() runs the same reverse-mode interpreter as `vjp`, directly over the
+nodes recorded between the outputs and the leaves that require grad: each
+rule records the backward computation lazily, next to the pending forward, so
+that forward, backward and the parameter update compile into one program when
+a value is read. Gradients accumulate into `.grad` of the leaves.
+"""
+from __future__ import annotations
+
+import weakref
+from typing import Sequence
+
+from . import tree as tree_util
+from .core import full_in, grad_mode
+from .errors import BackwardError, DTypeError, raise_error
+from .ir import Graph, Node, Value, format_graph
+from .tensor import Tensor
+from .transforms.graphs import backward_pass
+
+
+class _grad_mode:
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    def __enter__(self):
+        self.prev = grad_mode.enabled
+        grad_mode.enabled = self.enabled
+
+    def __exit__(self, *exc):
+        grad_mode.enabled = self.prev
+
+
+def set_requires_grad(t: Tensor, flag: bool) -> None:
+    v = t._value
+    if not flag:
+        if v.requires_grad and v.leaf_tensor is None:
+            raise_error(BackwardError, "requires_grad_", "only leaf tensors can stop requiring grad; "
+                        "use t.detach() for a copy without history")
+        v.requires_grad = False
+        v.leaf_tensor = None
+        return
+    if v.aval.dtype.kind != "f":
+        raise_error(DTypeError, "requires_grad_", f"only floating-point tensors can require "
+                    f"gradients, got {v.aval.short()}")
+    if v.requires_grad and v.leaf_tensor is None:
+        return  # a result with recorded history already requires grad
+    v.requires_grad = True
+    v.leaf_tensor = weakref.ref(t)
+
+
+def _is_leaf(v: Value) -> bool:
+    return v.leaf_tensor is not None
+
+
+def _collect(roots: list[Value]) -> tuple[list[Node], dict[int, Value]]:
+    """Nodes between `roots` and the grad-requiring leaves, in topological order
+    (iterative DFS), and every Value met on the way."""
+    order: list[Node] = []
+    seen: dict[int, Value] = {}
+    done: set[int] = set()
+    for root in roots:
+        seen[root.id] = root
+        if root.node is None or _is_leaf(root) or id(root.node) in done:
+            continue
+        stack = [(root.node, 0)]
+        done.add(id(root.node))
+        while stack:
+            node, i = stack[-1]
+            inputs = node.inputs
+            while i < len(inputs):
+                v = inputs[i]
+                i += 1
+                seen[v.id] = v
+                child = v.node
+                if (child is not None and v.requires_grad and not _is_leaf(v)
+                        and id(child) not in done):
+                    stack[-1] = (node, i)
+                    stack.append((child, 0))
+                    done.add(id(child))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order, seen
+
+
+class _Env(dict):
+    """Primal Tensors of the recorded values, made on first use."""
+
+    def __init__(self, seen: dict[int, Value], nodes: list[Node], ctx_of: dict[int, object]):
+        super().__init__()
+        self.seen = seen
+        self.owner = {}
+        for node in nodes:
+            for i, oid in enumerate(node.out_ids):
+                self.owner[oid] = (node, i)
+        self.ctx_of = ctx_of
+
+    def __missing__(self, vid: int) -> Tensor:
+        v = self.seen.get(vid)
+        if v is None:  # an output of a multi-output node that nothing downstream used
+            node, i = self.owner[vid]
+            v = Value(node.out_avals[i], node, i, self.ctx_of[id(node)])
+        t = Tensor._wrap(v)
+        self[vid] = t
+        return t
+
+
+def backward(outputs, cotangents=None, retain_graph: bool | None = None,
+             create_graph: bool = False, show_graph: bool = False) -> None:
+    """Accumulate gradients of `outputs` into `.grad` of every leaf that requires grad.
+
+    A one-element output needs no cotangent; others need `cotangents` of the same shapes.
+    Without `retain_graph` the recorded graph is freed and a second backward over it raises.
+    `create_graph=True` makes the gradients differentiable themselves. `show_graph=True`
+    prints the pending gradient program.
+
+    Example:
+        >>> w = nb.tensor([1.0, 2.0]).requires_grad_()
+        >>> loss = nb.sum(w * w)
+        >>> loss.backward()
+        >>> w.grad
+        Tensor([2. 4.] : f32[2])
+    """
+    outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    if cotangents is None:
+        cts = [None] * len(outs)
+    else:
+        cts = list(cotangents) if isinstance(cotangents, (list, tuple)) else [cotangents]
+        if len(cts) != len(outs):
+            raise_error(BackwardError, "backward", f"got {len(cts)} cotangents for {len(outs)} outputs")
+    if retain_graph is None:
+        retain_graph = create_graph
+    seeds: dict[int, Tensor] = {}
+    for out, ct in zip(outs, cts):
+        v = out._value
+        if not v.requires_grad:
+            raise_error(BackwardError, "backward", f"the output {v.aval.short()} does not require "
+                        f"grad: no leaf that requires grad (t.requires_grad_()) was used to compute "
+                        f"it, or it was computed under no_grad")
+        if ct is None:
+            if v.aval.size != 1:
+                raise_error(BackwardError, "backward", f"a cotangent is needed for the non-scalar "
+                            f"output {v.aval.short()} (only one-element outputs default to ones)")
+            ct = full_in(v.ctx, v.aval.shape, 1, v.aval.dtype)
+        else:
+            from .ops._common import to_tensor
+            ct = to_tensor(ct, "backward")
+            if ct.shape != v.aval.shape:
+                raise_error(BackwardError, "backward", f"cotangent {ct._value.aval.short()} does "
+                            f"not match the output {v.aval.short()}")
+            if ct.dtype is not v.aval.dtype:
+                ct = ct.astype(v.aval.dtype)
+        seeds[v.id] = seeds[v.id] + ct if v.id in seeds else ct
+    roots = [o._value for o in outs]
+    nodes, seen = _collect(roots)
+    # A freed node, or a non-leaf that requires grad but lost its producer: an earlier
+    # backward() freed this graph.
+    if any(node.freed for node in nodes) or any(
+            v.requires_grad and v.node is None and not _is_leaf(v) for v in seen.values()):
+        raise_error(BackwardError, "backward", "trying to backward through a graph a second "
+                    "time: its intermediate results were freed by an earlier backward(); "
+                    "pass retain_graph=True to the first call to backward through it again")
+    ctx_of = {}
+    for v in seen.values():
+        if v.node is not None:
+            ctx_of[id(v.node)] = v.ctx
+    env = _Env(seen, nodes, ctx_of)
+    ct_env = dict(seeds)
+    with _grad_mode(create_graph):
+        backward_pass(nodes, env, ct_env, lambda v: v.requires_grad)
+        leaves = [(seen[vid], g) for vid, g in ct_env.items()
+                  if vid in seen and _is_leaf(seen[vid])]
+        for leaf, g in leaves:
+            t = leaf.leaf_tensor()
+            if t is None:
+                continue
+            t.grad = g if t.grad is None else t.grad + g
+    if not retain_graph:
+        for node in nodes:
+            node.freed = True
+        for v in seen.values():  # values already computed no longer need their producer
+            if v.buffer is not None and not _is_leaf(v):
+                v.node = None
+    if show_graph:
+        grads = [leaf.leaf_tensor().grad for leaf, _ in leaves if leaf.leaf_tensor() is not None]
+        print(pending_graph(grads, name="backward"))
+
+
+def pending_graph(tensors: Sequence[Tensor], name: str = "graph") -> str:
+    """The listing of the pending lazy computation of `tensors` (what realizing compiles)."""
+    from .ir import toposort
+    values = [t._value for t in tensors]
+    nodes = toposort(values, lambda v: v.buffer is not None)
+    inputs, seen = [], set()
+    for node in nodes:
+        for v in node.inputs:
+            if (v.node is None or v.buffer is not None) and v.id not in seen:
+                seen.add(v.id)
+                inputs.append(v)
+    return format_graph(Graph(inputs, nodes, values), name)
+
+
+def zero_grad(*trees, set_to_none: bool = True) -> None:
+    """Clear `.grad` of every tensor in the given pytrees (to None, or zeros).
+
+    Example:
+        >>> nb.zero_grad(params)   # params: a dict or list of tensors
+    """
+    for tree in trees:
+        for t in tree_util.leaves(tree):
+            if isinstance(t, Tensor) and t.grad is not None:
+                t.grad = None if set_to_none else full_in(t.grad._value.ctx, t.shape, 0, t.dtype)
+
+
+def update_inplace(t: Tensor, result: Tensor) -> Tensor:
+    """`t op= x`: rebind `t` to the result, keeping it a leaf parameter if it was one."""
+    v = t._value
+    if _is_leaf(v) and v.requires_grad:
+        if grad_mode.enabled:
+            raise_error(BackwardError, "in-place update", f"a leaf tensor {v.aval.short()} that "
+                        f"requires grad is used in an in-place operation; update parameters "
+                        f"inside `with nb.no_grad():`")
+        new = result._value
+        if new.requires_grad or new is v:
+            from .ops.elementwise import stop_gradient
+            new = stop_gradient(result)._value
+        new.requires_grad = True
+        new.leaf_tensor = weakref.ref(t)
+        t._value = new
+    else:
+        t._value = result._value
+    if t._value.ctx.level == 0 and t._value.node is not None:
+        t._value.ctx.track(t)
+    return t
+
+
+def assign_data(t: Tensor, other) -> None:
+    """`t.data = other`: new contents, same leaf status and requires_grad."""
+    from .ops._common import to_tensor
+    from .ops.elementwise import stop_gradient
+    v = t._value
+    was_param = _is_leaf(v) and v.requires_grad
+    with _grad_mode(False):
+        new = stop_gradient(to_tensor(other, "data"))._value  # always a fresh Value
+    if was_param:
+        new.requires_grad = True
+        new.leaf_tensor = weakref.ref(t)
+    t._value = new
+    if new.ctx.level == 0 and new.node is not None:
+        new.ctx.track(t)
+
+
+__all__ = ["backward", "zero_grad"]

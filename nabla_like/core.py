@@ -295,10 +295,23 @@ def bind(prim: Primitive, *args: Tensor, **params):
         result = Tensor._wrap(outs)
     if ctx.level == 0:
         ctx.track(result)
+    elif not grad_mode.enabled and prim.differentiable:
+        result = _constant_under_no_grad(result)
     if _observers:
         for obs in _observers:
             obs(prim, args, params, result)
     return result
+
+
+def _constant_under_no_grad(result):
+    """Inside a transform, what `no_grad` computes is a constant to every derivative:
+    float outputs pass through stop_gradient (the lazy context needs no marker, since
+    there requires_grad simply does not propagate)."""
+    stop = PRIMITIVES["stop_gradient"]
+
+    def cut(t: Tensor) -> Tensor:
+        return bind(stop, t) if t.dtype.kind == "f" else t
+    return tuple(cut(t) for t in result) if isinstance(result, tuple) else cut(result)
 
 
 # ---------------------------------------------------------------------------

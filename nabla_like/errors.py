@@ -15,7 +15,7 @@ _LIB_DIRS = tuple(
     os.path.dirname(os.path.abspath(p)) + os.sep
     for p in (__file__, os.path.join(os.path.dirname(__file__), "..", "lowering", "__init__.py"))
 )
-_SKIP_PREFIXES = ("<frozen", "<string>") 
+_SKIP_PREFIXES = ("<frozen",)
 _SKIP_FILES = ("contextlib.py", "functools.py")
 
 

@@ -138,6 +138,8 @@ def _schedule(roots: list[Value]):
                 if v.buffer is not None:
                     buffers.append(v)
                     parts.append(v.aval)
+                elif v.literal is None:
+                    _donated(v)
                 else:
                     literals.setdefault(v.aval.dtype, []).append(v)
                     parts.append(("lit", v.aval))
@@ -148,6 +150,12 @@ def _schedule(roots: list[Value]):
             n += 1
     parts.append(tuple(index[v.id] for v in roots))
     return order, buffers, literals, tuple(parts)
+
+
+def _donated(v: Value):
+    from .errors import JitError, raise_error
+    raise_error(JitError, "eager", f"a tensor {v.aval.short()} was donated to a jit call "
+                f"(donate_argnums) and its buffer reused; it can no longer be used")
 
 
 def _compile(order, buffers, literals, roots, device):

@@ -182,6 +182,17 @@ class Tensor:
         v = self._value
         return not v.requires_grad or v.leaf_tensor is not None
 
+    def backward(self, cotangent=None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into `.grad` of every leaf that requires grad
+        (see nb.backward)."""
+        from . import autograd
+        autograd.backward([self], None if cotangent is None else [cotangent], retain_graph,
+                          create_graph)
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
     def detach(self) -> "Tensor":
         """The same values, cut from gradient history (see nb.stop_gradient)."""
         from .ops.elementwise import stop_gradient

@@ -59,6 +59,13 @@ def _install_tensor_methods() -> None:
         if fn is not None:
             setattr(Tensor, f"__{dunder}__", fn)
     Tensor.__pos__ = lambda self: self
+    from .. import autograd
+    for dunder, name in {"iadd": "add", "isub": "sub", "imul": "mul", "itruediv": "div",
+                         "ipow": "pow", "imatmul": "matmul"}.items():
+        fn = _ns.get(name)
+        if fn is not None:
+            setattr(Tensor, f"__{dunder}__",
+                    (lambda fn: lambda self, other: autograd.update_inplace(self, fn(self, other)))(fn))
     for name in _METHODS:
         fn = _ns.get(name)
         if fn is not None and not hasattr(Tensor, name):

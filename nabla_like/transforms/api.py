@@ -201,7 +201,7 @@ class _VJPCall:
             raise_error(GradError, self.fn_name, "the function must return one scalar (plus aux "
                         "with has_aux=True); use vjp or jacrev for several outputs")
         aval = graph.outputs[0].aval
-        if aval.shape != ():
+        if aval.size != 1:  # one-element shapes such as f32[1] are accepted, as in Nabla
             raise_error(GradError, self.fn_name, f"grad requires a scalar output, got "
                         f"{aval.short()}; reduce it (e.g. nb.sum) or use vjp / jacrev")
         if aval.dtype.kind != "f":
@@ -251,7 +251,7 @@ def value_and_grad(fun: Callable | None = None, argnums=0, has_aux: bool = False
             nums, single = _normalize_argnums("value_and_grad", argnums, len(args))
         call = _VJPCall("grad", fun, args, kwargs, nums, has_aux, scalar_out=True)
         loss = call.outs[0]
-        grads = call.pull([full_in(loss._value.ctx, (), 1, loss.dtype)])
+        grads = call.pull([full_in(loss._value.ctx, loss.shape, 1, loss.dtype)])
         g = call.unflatten_grads(grads, single)
         value = call.primary()
         return ((value, call.aux()), g) if has_aux else (value, g)

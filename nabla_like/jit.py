@@ -1,0 +1,397 @@
+"""jit: trace once per signature, compile the whole function into one XLA executable.
+
+The cache key is the argument structure, the avals of the dynamic leaves (Python
+scalars count by type only, so their values do not retrace) and the static
+argument values. A hit costs a key, a dict lookup and one execute. Called with
+values of an outer trace (`grad(jit(f))`, `vmap(jit(f))`), the traced graph is
+replayed into that trace instead; called with tensors that require grad for the
+imperative backward(), it is replayed into the lazy graph so that backward()
+can see through it.
+
+Like JAX, a traced function reads global tensors once, at trace time: they
+become inputs of the executable bound to the values seen then.
+"""
+from __future__ import annotations
+
+import functools
+import time
+import weakref
+from typing import Callable, Sequence
+
+import numpy as np
+
+import lowering
+from lowering import runtime
+
+from . import tree as tree_util
+from .core import grad_mode
+from .errors import CompileError, JitError, raise_error
+from .ir import Aval, Graph, Value
+from .lazy import LAZY, realize
+from .tensor import Tensor
+from .transforms.api import trace_function
+from .transforms.graphs import const_args, eval_graph
+
+_all_jitted: "weakref.WeakSet[Jitted]" = weakref.WeakSet()
+
+
+class JitStats:
+    """Cache statistics of one jitted function."""
+
+    def __init__(self):
+        self.hits = 0
+        self.misses = 0
+        self.compile_seconds = 0.0
+        self.trace_seconds = 0.0
+        self.last_miss_reason: str | None = None
+
+    def __repr__(self) -> str:
+        return (f"JitStats(hits={self.hits}, misses={self.misses}, "
+                f"trace_seconds={self.trace_seconds:.4f}, compile_seconds={self.compile_seconds:.4f})")
+
+
+class _Entry:
+    __slots__ = ("graph", "out_tree", "executable", "text", "donated", "out_avals", "key_desc")
+
+    def __init__(self, graph: Graph, out_tree, text: str, executable, donated: tuple[int, ...],
+                 key_desc):
+        self.graph = graph
+        self.out_tree = out_tree
+        self.text = text
+        self.executable = executable
+        self.donated = donated
+        self.out_avals = [v.aval for v in graph.outputs]
+        self.key_desc = key_desc
+
+
+class Lowered:
+    """The StableHLO of a jitted function for one signature."""
+
+    def __init__(self, jitted: "Jitted", entry: _Entry):
+        self._jitted = jitted
+        self._entry = entry
+
+    def as_text(self) -> str:
+        return self._entry.text
+
+    def compile(self) -> "Compiled":
+        return Compiled(self._jitted, self._entry)
+
+    def __repr__(self) -> str:
+        return f"Lowered({self._jitted.__name__})"
+
+
+class Compiled:
+    """A compiled executable for one signature; callable with matching arguments."""
+
+    def __init__(self, jitted: "Jitted", entry: _Entry):
+        self._jitted = jitted
+        self._entry = entry
+
+    def __call__(self, *args, **kwargs):
+        return self._jitted(*args, **kwargs)
+
+    def as_text(self) -> str:
+        return self._entry.text
+
+    def hlo_text(self) -> str:
+        return self._entry.executable.hlo_text()
+
+    def memory_analysis(self):
+        return self._entry.executable.memory_stats()
+
+    def cost_analysis(self):
+        return self._entry.executable.cost_analysis()
+
+
+def _leaf_sig(leaf):
+    """The cache-key part of one dynamic leaf; raises JitError for unsupported types."""
+    if isinstance(leaf, Tensor):
+        return leaf._value.aval
+    if isinstance(leaf, np.ndarray):
+        return ("array", leaf.shape, leaf.dtype.str)
+    if isinstance(leaf, (bool, int, float)):
+        return ("py", type(leaf))
+    if isinstance(leaf, np.generic):
+        return ("array", (), leaf.dtype.str)
+    return None
+
+
+class Jitted:
+    """A jitted function. Call it like the original; see `jit`."""
+
+    def __init__(self, fun: Callable, static_argnums=(), static_argnames=(), donate_argnums=()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.static_argnums = tuple(sorted({static_argnums} if isinstance(static_argnums, int)
+                                           else set(static_argnums)))
+        self.static_argnames = tuple((static_argnames,) if isinstance(static_argnames, str)
+                                     else static_argnames)
+        self.donate_argnums = tuple((donate_argnums,) if isinstance(donate_argnums, int)
+                                    else donate_argnums)
+        self._cache: dict = {}
+        self._last_key = None
+        self.stats = JitStats()
+        _all_jitted.add(self)
+
+    def __repr__(self) -> str:
+        return f"<jit {getattr(self.fun, '__qualname__', self.fun)}>"
+
+    def __get__(self, obj, objtype=None):  # jit on methods
+        if obj is None:
+            return self
+        return functools.partial(self, obj)
+
+    # -- keys ------------------------------------------------------------------
+    def _split(self, args: tuple, kwargs: dict):
+        """(dynamic args, dynamic kwargs, static key part)."""
+        if not self.static_argnums and not self.static_argnames:
+            return args, kwargs, ()
+        n = len(args)
+        for i in self.static_argnums:
+            if not -n <= i < n:
+                raise_error(JitError, "jit", f"static_argnums {i} is out of range for a call with "
+                            f"{n} positional arguments")
+        statics_pos = {i % n for i in self.static_argnums}
+        static_vals = []
+        dyn_args = []
+        for i, a in enumerate(args):
+            if i in statics_pos:
+                static_vals.append(("pos", i, a))
+            else:
+                dyn_args.append(a)
+        dyn_kwargs = {}
+        for k, v in kwargs.items():
+            if k in self.static_argnames:
+                static_vals.append(("kw", k, v))
+            else:
+                dyn_kwargs[k] = v
+        for kind, where, v in static_vals:
+            try:
+                hash(v)
+            except TypeError:
+                label = f"argument {where}" if kind == "pos" else f"argument {where!r}"
+                raise_error(JitError, "jit", f"static {label} of type {type(v).__name__} is not "
+                            f"hashable, so it cannot be part of the cache key (pass a tuple instead "
+                            f"of a list, or make it a dynamic tensor argument)")
+        return tuple(dyn_args), dyn_kwargs, tuple(static_vals)
+
+    def _key(self, args: tuple, kwargs: dict):
+        dyn_args, dyn_kwargs, statics = self._split(args, kwargs)
+        leaves, treedef = tree_util.flatten((dyn_args, dyn_kwargs))
+        sigs = []
+        for i, leaf in enumerate(leaves):
+            sig = _leaf_sig(leaf)
+            if sig is None:
+                raise_error(JitError, "jit", f"argument leaf {i} of type {type(leaf).__name__} is "
+                            f"not an array; mark its argument static (static_argnums / "
+                            f"static_argnames) or pass a tensor")
+            sigs.append(sig)
+        return (treedef, tuple(sigs), statics), dyn_args, dyn_kwargs, statics, leaves
+
+    # -- calls -----------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if not kwargs and not self.static_argnums:
+            # fast path: positional tensors only
+            sig = []
+            for a in args:
+                if type(a) is not Tensor:
+                    break
+                sig.append(a._value.aval)
+            else:
+                entry = self._cache.get(tuple(sig))
+                if entry is not None:
+                    self.stats.hits += 1
+                    return self._run(entry, list(args))
+        key, dyn_args, dyn_kwargs, statics, leaves = self._key(args, kwargs)
+        entry = self._cache.get(key)
+        if entry is None:
+            entry = self._compile_entry(key, dyn_args, dyn_kwargs, statics)
+            if all(type(a) is Tensor for a in args) and not kwargs and not self.static_argnums:
+                self._cache[tuple(a._value.aval for a in args)] = entry
+        else:
+            self.stats.hits += 1
+        return self._run(entry, leaves)
+
+    def _run(self, entry: _Entry, leaves: list):
+        tensors = [leaf for leaf in leaves if isinstance(leaf, Tensor)]
+        inline = any(t._value.ctx.level != 0 for t in tensors) or (
+            grad_mode.enabled and any(t._value.requires_grad for t in tensors))
+        if inline:
+            return self._replay(entry, leaves)
+        graph = entry.graph
+        device = runtime.default_device()
+        pending = [t for t in tensors if t._value.buffer is None]
+        consts = graph.consts
+        pending += [Tensor._wrap(v) for v in consts if v.buffer is None]
+        if pending:
+            realize(pending, "jit")
+        buffers = []
+        for leaf, aval in zip(leaves, graph.in_avals):
+            if isinstance(leaf, Tensor):
+                v = leaf._value
+                if v.buffer is None:
+                    _deleted(leaf)
+                buffers.append(v.buffer)
+            else:
+                buffers.append(device.put(runtime.aligned_copy(np.asarray(leaf, aval.dtype.np))))
+        for v in consts:
+            buffers.append(v.buffer)
+        results = entry.executable(buffers)
+        for i in entry.donated:
+            leaf = leaves[i]
+            if isinstance(leaf, Tensor):
+                leaf._value.buffer = None  # donated: its memory now belongs to an output
+        outs = []
+        for aval, buf in zip(entry.out_avals, results):
+            v = Value(aval, None, 0, LAZY)
+            v.buffer = buf
+            outs.append(Tensor._wrap(v))
+        return tree_util.unflatten(entry.out_tree, outs)
+
+    def _replay(self, entry: _Entry, leaves: list):
+        from .ops._common import to_tensor
+        tensors = [to_tensor(leaf, "jit") for leaf in leaves]
+        outs = eval_graph(entry.graph, tensors + const_args(entry.graph))
+        return tree_util.unflatten(entry.out_tree, outs)
+
+    # -- misses ------------------------------------------------------------------------
+    def _traceable(self, statics):
+        fun = self.fun
+        pos = {where: v for kind, where, v in statics if kind == "pos"}
+        kws = {where: v for kind, where, v in statics if kind == "kw"}
+
+        def call(*dyn_args, **dyn_kwargs):
+            args, it = [], iter(dyn_args)
+            for i in range(len(dyn_args) + len(pos)):
+                args.append(pos[i] if i in pos else next(it))
+            return fun(*args, **dyn_kwargs, **kws)
+        return call
+
+    def _compile_entry(self, key, dyn_args, dyn_kwargs, statics) -> _Entry:
+        self.stats.misses += 1
+        self.stats.last_miss_reason = self._explain(key)
+        start = time.perf_counter()
+        traced = trace_function(self._traceable(statics), dyn_args, dyn_kwargs, "jit",
+                                traced=lambda i, leaf: _leaf_sig(leaf) is not None)
+        graph = traced.graph
+        self.stats.trace_seconds += time.perf_counter() - start
+        donated = self._donated_leaves(dyn_args, statics)
+        attrs, used = {}, set()
+        for i in donated:
+            for k, v in enumerate(graph.outputs):
+                if k not in used and v.aval.strong() == graph.inputs[i].aval.strong():
+                    attrs[i] = f"tf.aliasing_output = {k} : i32"
+                    used.add(k)
+                    break
+        try:
+            text = lowering.lower_graph(graph, name=_module_name(self.fun), arg_attrs=attrs)
+        except Exception as e:
+            raise CompileError(f"jit: could not lower {self.__name__}: {e}") from e
+        start = time.perf_counter()
+        try:
+            exe = runtime.compile(text, [v.aval for v in graph.outputs])
+        except Exception as e:
+            raise CompileError(f"jit: XLA could not compile {self.__name__}: {str(e)[:2000]}") from e
+        self.stats.compile_seconds += time.perf_counter() - start
+        entry = _Entry(graph, traced.out_tree, text, exe, tuple(sorted(attrs)), key)
+        self._cache[key] = entry
+        self._last_key = key
+        return entry
+
+    def _donated_leaves(self, dyn_args, statics) -> list[int]:
+        if not self.donate_argnums:
+            return []
+        static_pos = {where for kind, where, _ in statics if kind == "pos"}
+        out, leaf = [], 0
+        dyn_index = 0
+        for i in range(len(dyn_args) + len(static_pos)):
+            if i in static_pos:
+                continue
+            n = len(tree_util.leaves(dyn_args[dyn_index]))
+            if i in self.donate_argnums:
+                out.extend(range(leaf, leaf + n))
+            leaf += n
+            dyn_index += 1
+        return out
+
+    def _explain(self, key) -> str:
+        prev = self._last_key
+        if prev is None:
+            return "first call"
+        (t0, s0, st0), (t1, s1, st1) = prev, key
+        if t0 != t1:
+            return f"the argument structure changed: {t0} -> {t1}"
+        for i, (a, b) in enumerate(zip(s0, s1)):
+            if a != b:
+                return f"dynamic argument leaf {i} changed: {_sig_str(a)} -> {_sig_str(b)}"
+        for a, b in zip(st0, st1):
+            if a != b:
+                label = f"static argument {a[1]}" if a[0] == "pos" else f"static argument {a[1]!r}"
+                return f"{label} changed: {a[2]!r} -> {b[2]!r}"
+        return "a signature seen before was evicted"
+
+    # -- inspection ----------------------------------------------------------------------
+    def lower(self, *args, **kwargs) -> Lowered:
+        """The StableHLO for these arguments (tracing and compiling on a cache miss)."""
+        key, dyn_args, dyn_kwargs, statics, _ = self._key(args, kwargs)
+        entry = self._cache.get(key) or self._compile_entry(key, dyn_args, dyn_kwargs, statics)
+        return Lowered(self, entry)
+
+    def cache_info(self) -> dict:
+        s = self.stats
+        return {"hits": s.hits, "misses": s.misses, "size": len({id(e) for e in self._cache.values()}),
+                "compile_seconds": s.compile_seconds, "trace_seconds": s.trace_seconds,
+                "last_miss_reason": s.last_miss_reason}
+
+    def explain_cache_miss(self) -> str | None:
+        """Why the last call that missed the cache missed it."""
+        return self.stats.last_miss_reason
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+        self._last_key = None
+
+
+def _sig_str(sig) -> str:
+    if isinstance(sig, Aval):
+        return sig.short() + (" (weak)" if sig.weak else "")
+    if sig[0] == "py":
+        return f"Python {sig[1].__name__}"
+    return f"ndarray {np.dtype(sig[2])}{list(sig[1])}"
+
+
+def _module_name(fun) -> str:
+    name = "".join(c if c.isalnum() or c == "_" else "_" for c in getattr(fun, "__name__", "jit"))
+    return f"jit_{name}" if name and not name[0].isdigit() else "jit_fn"
+
+
+def _deleted(t: Tensor):
+    raise_error(JitError, "jit", f"a tensor {t._value.aval.short()} was donated to an earlier jit "
+                f"call (donate_argnums) and its buffer was reused; it can no longer be read")
+
+
+def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
+        static_argnames: str | Sequence[str] = (), donate_argnums: int | Sequence[int] = ()):
+    """Compile `fun` into one XLA executable per argument signature.
+
+    Example:
+        >>> @nb.jit
+        ... def step(w, x):
+        ...     return w - 0.1 * nb.grad(lambda w: nb.sum((x * w) ** 2))(w)
+        >>> step(nb.ones((3,)), nb.ones((3,)))
+        >>> step.lower(nb.ones((3,)), nb.ones((3,))).as_text()  # the StableHLO
+    """
+    if fun is None:
+        return functools.partial(jit, static_argnums=static_argnums,
+                                 static_argnames=static_argnames, donate_argnums=donate_argnums)
+    return Jitted(fun, static_argnums, static_argnames, donate_argnums)
+
+
+def clear_jit_caches() -> None:
+    for j in list(_all_jitted):
+        j.clear_cache()
+
+
+__all__ = ["jit", "Jitted", "Lowered", "Compiled", "JitStats"]
+
