@@ -1,21 +1,33 @@
-"""Elementwise ops: arithmetic, transcendental functions, comparisons, select, casts.
+"""Elementwise ops: arithmetic, powers, transcendental functions, rounding, comparisons,
+select, casts.
 
 Every primitive here takes operands of one shape and dtype (the user-facing
 wrapper promotes and broadcasts first, NumPy-style), so they share one
 abstract-eval and one batching rule (`elementwise_primitive`). Each block is
-the wrapper, the primitive, then its JVP and VJP (or transpose).
+the wrapper, the primitive, then its JVP and VJP (or transpose). Unary
+functions share one derivative rule `g * f'(x)`, used for JVP and VJP alike.
+
+Conventions where NumPy says nothing: float-only functions applied to integer
+or bool tensors compute in float32, and derivatives at kinks follow JAX
+(|x|' = 1 at 0, max/min split the gradient evenly at ties, relu'(0) = 0).
+The family continues in `activations.py` (sigmoid, relu, gelu, ...) and `bitwise.py`
+(bitwise and logical ops, isnan/isinf/isfinite); both are re-exported at the end.
 """
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from ..core import Primitive, bind, full_in
 from ..dtypes import DType, as_dtype, bool_, default_float
+from ..errors import DTypeError, raise_error
 from ..ir import Aval
 from ..tensor import Tensor
 from ._common import add_any, elementwise_batch, elementwise_primitive, promote, to_tensor
 
 FLOAT = "f"
 NUMERIC = "iuf"
-INTEGRAL = "iub"
 
 
 def _zeros(x: Tensor) -> Tensor:
@@ -26,6 +38,11 @@ def _const(x: Tensor, value) -> Tensor:
     return full_in(x._value.ctx, x.shape, value, x.dtype)
 
 
+def _to_float(x: Tensor) -> Tensor:
+    """Integer and bool operands of float-only functions compute in float32 (as JAX)."""
+    return x if x.dtype.kind == "f" else cast(x, default_float)
+
+
 # ---------------------------------------------------------------------------
 # add, sub, neg: linear
 # ---------------------------------------------------------------------------
@@ -33,7 +50,7 @@ add_p = elementwise_primitive("add", NUMERIC + "b", nargs=2, linear=True)
 
 
 def add(x, y) -> Tensor:
-    """Elementwise x + y with NumPy broadcasting.
+    """Elementwise x + y with NumPy broadcasting. Alias: `nb.add`, operator `+`.
 
     Example:
         >>> nb.add(nb.tensor([1.0, 2.0]), 1.0)
@@ -48,7 +65,11 @@ sub_p = elementwise_primitive("sub", NUMERIC, nargs=2, linear=True)
 
 
 def sub(x, y) -> Tensor:
-    """Elementwise x - y."""
+    """Elementwise x - y. Alias: `subtract`.
+
+    Example:
+        >>> nb.sub(nb.tensor([3, 4]), 1)
+    """
     return bind(sub_p, *promote("sub", x, y, kinds=NUMERIC))
 
 
@@ -66,7 +87,11 @@ neg_p = elementwise_primitive("neg", NUMERIC, linear=True)
 
 
 def neg(x) -> Tensor:
-    """Elementwise -x."""
+    """Elementwise -x (unsigned integers wrap around, as in NumPy). Alias: `negative`.
+
+    Example:
+        >>> nb.neg(nb.tensor([1.0, -2.0]))
+    """
     return bind(neg_p, *promote("neg", x, kinds=NUMERIC))
 
 
@@ -79,7 +104,11 @@ mul_p = elementwise_primitive("mul", NUMERIC + "b", nargs=2)
 
 
 def mul(x, y) -> Tensor:
-    """Elementwise x * y."""
+    """Elementwise x * y. Alias: `multiply`.
+
+    Example:
+        >>> nb.mul(nb.tensor([1.0, 2.0]), nb.tensor([3.0, 4.0]))
+    """
     return bind(mul_p, *promote("mul", x, y))
 
 
@@ -96,7 +125,12 @@ div_p = elementwise_primitive("div", NUMERIC, nargs=2)
 
 
 def div(x, y) -> Tensor:
-    """Elementwise true division x / y (integers divide to the default float type)."""
+    """Elementwise true division x / y; integers divide in float32 (as JAX, where NumPy
+    uses float64). Aliases: `divide`, `true_divide`.
+
+    Example:
+        >>> nb.div(nb.tensor([1.0, 3.0]), 2.0)
+    """
     x, y = promote("div", x, y)
     if x.dtype.kind != "f":
         x, y = cast(x, default_float), cast(y, default_float)
@@ -105,87 +139,323 @@ def div(x, y) -> Tensor:
 
 @div_p.def_jvp
 def _div_jvp(primals, tangents, outs):
-    x, y = primals
+    y = primals[1]
     tx, ty = tangents
-    out = outs[0]
     t = None if tx is None else div(tx, y)
-    return add_any(t, None if ty is None else neg(mul(ty, div(out, y))))
+    return add_any(t, None if ty is None else neg(mul(ty, div(outs[0], y))))
 
 
 @div_p.def_vjp
 def _div_vjp(ct, primals, outs):
-    x, y = primals
-    ct_x = div(ct, y)
+    ct_x = div(ct, primals[1])
     return ct_x, neg(mul(ct_x, outs[0]))
 
 
 # ---------------------------------------------------------------------------
-# Unary transcendental functions
+# Powers: integer_pow (static exponent), pow (tensor exponent)
 # ---------------------------------------------------------------------------
-def _unary(name: str, kinds: str = FLOAT):
-    prim = elementwise_primitive(name, kinds)
+integer_pow_p = elementwise_primitive("integer_pow", NUMERIC)
 
-    def wrapper(x) -> Tensor:
+
+def integer_pow(x, n: int) -> Tensor:
+    """x ** n for a static Python int `n`: exact for negative bases, cheap derivative.
+
+    Example:
+        >>> nb.integer_pow(nb.tensor([-2.0, 3.0]), 3)
+    """
+    x = to_tensor(x, "integer_pow")
+    n = int(n)
+    if x.dtype.kind not in NUMERIC:
+        raise_error(DTypeError, "pow", f"expects a numeric base, got {x._value.aval.short()}")
+    if n < 0 and x.dtype.kind != "f":
+        raise_error(DTypeError, "pow", f"integers to negative integer powers are not allowed "
+                    f"({x._value.aval.short()} ** {n}); cast the base to a float dtype")
+    if n == 1:
+        return x
+    return bind(integer_pow_p, x, y=n)
+
+
+def _integer_pow_rule(g, x, y):
+    if y == 0:
+        return None
+    if y == 1:
+        return g
+    dx = x if y == 2 else integer_pow(x, y - 1)
+    return mul(g, mul(dx, float(y)))
+
+
+integer_pow_p.def_jvp(lambda primals, tangents, outs, *, y:
+                      _integer_pow_rule(tangents[0], primals[0], y))
+integer_pow_p.def_vjp(lambda ct, primals, outs, *, y: (_integer_pow_rule(ct, primals[0], y),))
+
+pow_p = elementwise_primitive("pow", NUMERIC, nargs=2)
+
+
+def pow(x, y) -> Tensor:  # noqa: A001 - the NumPy name
+    """Elementwise x ** y. Alias: `power`, operator `**`.
+
+    A Python int exponent uses `integer_pow` (exact for negative bases). For tensor
+    exponents the derivative wrt y is log(x) * x**y, taken as 0 where x == 0 (as JAX);
+    the derivative wrt x is y * x**(y-1), taken as 0 where y == 0.
+
+    Example:
+        >>> nb.pow(nb.tensor([1.0, 2.0]), 0.5)
+    """
+    if isinstance(y, (int, np.integer)) and not isinstance(y, (bool, np.bool_)):
+        return integer_pow(x, int(y))
+    x, y = promote("pow", x, y, kinds=NUMERIC)
+    return bind(pow_p, x, y)
+
+
+def _pow_dx(x: Tensor, y: Tensor) -> Tensor:
+    return select(equal(y, 0), _zeros(x), mul(y, pow(x, sub(y, 1))))
+
+
+def _pow_dy(x: Tensor, out: Tensor) -> Tensor:
+    return mul(log(select(equal(x, 0), _const(x, 1), x)), out)
+
+
+@pow_p.def_jvp
+def _pow_jvp(primals, tangents, outs):
+    (x, y), (tx, ty) = primals, tangents
+    t = None if tx is None else mul(tx, _pow_dx(x, y))
+    return add_any(t, None if ty is None else mul(ty, _pow_dy(x, outs[0])))
+
+
+pow_p.def_vjp(lambda ct, primals, outs: (mul(ct, _pow_dx(*primals)),
+                                         mul(ct, _pow_dy(primals[0], outs[0]))))
+
+
+def square(x) -> Tensor:
+    """Elementwise x * x.
+
+    Example:
+        >>> nb.square(nb.tensor([-3.0, 2.0]))
+    """
+    return integer_pow(x, 2)
+
+
+def reciprocal(x) -> Tensor:
+    """Elementwise 1 / x; integers compute in float32 (as JAX; NumPy divides integers).
+
+    Example:
+        >>> nb.reciprocal(nb.tensor([2.0, 4.0]))
+    """
+    return integer_pow(_to_float(to_tensor(x, "reciprocal")), -1)
+
+
+# ---------------------------------------------------------------------------
+# abs, sign, rounding
+# ---------------------------------------------------------------------------
+abs_p = elementwise_primitive("abs", "if")
+
+
+def abs(x) -> Tensor:  # noqa: A001 - the NumPy name
+    """Elementwise |x| (the identity on unsigned and bool). Derivative sign(x), taken as
+    1 at x == 0 (as JAX). Alias: `absolute`.
+
+    Example:
+        >>> nb.abs(nb.tensor([-1.5, 2.0]))
+    """
+    x = to_tensor(x, "abs")
+    if x.dtype.kind in "ub":
+        return x
+    return bind(abs_p, x)
+
+
+def _abs_rule(g, x):
+    return select(greater_equal(x, 0), g, neg(g))
+
+
+abs_p.def_jvp(lambda primals, tangents, outs: _abs_rule(tangents[0], primals[0]))
+abs_p.def_vjp(lambda ct, primals, outs: (_abs_rule(ct, primals[0]),))
+
+
+def _zero_derivative(prim: Primitive) -> Primitive:
+    """Piecewise-constant functions: derivative zero everywhere (as JAX)."""
+    prim.def_jvp(lambda primals, tangents, outs: None)
+    prim.def_vjp(lambda ct, primals, outs: (None,))
+    return prim
+
+
+sign_p = _zero_derivative(elementwise_primitive("sign", NUMERIC))
+
+
+def sign(x) -> Tensor:
+    """Elementwise sign: -1, 0 or 1 (NaN stays NaN); derivative zero.
+
+    Example:
+        >>> nb.sign(nb.tensor([-2.0, 0.0, 3.0]))
+    """
+    x = to_tensor(x, "sign")
+    if x.dtype.kind not in NUMERIC:
+        raise_error(DTypeError, "sign", f"expects numeric operands, got {x._value.aval.short()}")
+    return bind(sign_p, x)
+
+
+def _rounding(name: str, doc: str, example: str):
+    prim = _zero_derivative(elementwise_primitive(name, FLOAT))
+
+    def fn(x) -> Tensor:
         x = to_tensor(x, name)
-        if x.dtype.kind not in kinds:
-            if kinds == FLOAT:  # integer and bool inputs compute in the default float type
-                x = cast(x, default_float)
-            else:
-                promote(name, x, kinds=kinds)  # raises the dtype error
+        if x.dtype.kind != "f":  # integers are already integral (NumPy keeps their dtype)
+            return x
         return bind(prim, x)
 
-    wrapper.__name__ = name
-    wrapper.__doc__ = f"Elementwise {name}(x); integer inputs are computed in float32."
-    return prim, wrapper
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"Elementwise {doc}; integer tensors are returned unchanged; derivative "
+                  f"zero.\n\n    Example:\n        >>> nb.{name}(nb.tensor({example}))\n")
+    return prim, fn
 
 
-exp_p, exp = _unary("exp")
-exp_p.def_jvp(lambda primals, tangents, outs: mul(tangents[0], outs[0]))
-exp_p.def_vjp(lambda ct, primals, outs: (mul(ct, outs[0]),))
-
-log_p, log = _unary("log")
-log_p.def_jvp(lambda primals, tangents, outs: div(tangents[0], primals[0]))
-log_p.def_vjp(lambda ct, primals, outs: (div(ct, primals[0]),))
-
-sin_p, sin = _unary("sin")
-cos_p, cos = _unary("cos")
-sin_p.def_jvp(lambda primals, tangents, outs: mul(tangents[0], cos(primals[0])))
-sin_p.def_vjp(lambda ct, primals, outs: (mul(ct, cos(primals[0])),))
-cos_p.def_jvp(lambda primals, tangents, outs: neg(mul(tangents[0], sin(primals[0]))))
-cos_p.def_vjp(lambda ct, primals, outs: (neg(mul(ct, sin(primals[0]))),))
-
-tanh_p, tanh = _unary("tanh")
-
-
-def _tanh_deriv(out: Tensor) -> Tensor:
-    return sub(_const(out, 1), mul(out, out))
-
-
-tanh_p.def_jvp(lambda primals, tangents, outs: mul(tangents[0], _tanh_deriv(outs[0])))
-tanh_p.def_vjp(lambda ct, primals, outs: (mul(ct, _tanh_deriv(outs[0])),))
+floor_p, floor = _rounding("floor", "floor (round toward -inf)", "[-1.5, 1.5]")
+ceil_p, ceil = _rounding("ceil", "ceiling (round toward +inf)", "[-1.5, 1.5]")
+round_p, round = _rounding("round", "round half to even, as NumPy", "[0.5, 1.5, 2.5]")  # noqa: A001
 
 # ---------------------------------------------------------------------------
-# max, min
+# Unary float functions. Each one's rule maps (g, x, out) to g * f'(x), which is
+# its JVP (g a tangent) and its VJP (g a cotangent) at once.
+# ---------------------------------------------------------------------------
+_SQRT_PI = math.sqrt(math.pi)
+
+
+def _float_unary(name: str, rule, doc: str, example: str = "[0.5, 1.0]"):
+    prim = elementwise_primitive(name, FLOAT)
+    prim.def_jvp(lambda primals, tangents, outs: rule(tangents[0], primals[0], outs[0]))
+    prim.def_vjp(lambda ct, primals, outs: (rule(ct, primals[0], outs[0]),))
+
+    def fn(x) -> Tensor:
+        x = to_tensor(x, name)
+        if x.dtype.kind != "f":
+            x = cast(x, default_float)
+        return bind(prim, x)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"Elementwise {doc}; integer and bool inputs compute in float32."
+                  f"\n\n    Example:\n        >>> nb.{name}(nb.tensor({example}))\n")
+    return prim, fn
+
+
+def _one_minus_square(x: Tensor) -> Tensor:
+    return sub(1.0, mul(x, x))
+
+
+exp_p, exp = _float_unary("exp", lambda g, x, out: mul(g, out), "e ** x")
+exp2_p, exp2 = _float_unary("exp2", lambda g, x, out: mul(g, mul(out, math.log(2.0))), "2 ** x")
+log_p, log = _float_unary("log", lambda g, x, out: div(g, x), "natural logarithm")
+log1p_p, log1p = _float_unary("log1p", lambda g, x, out: div(g, add(x, 1.0)),
+                              "log(1 + x), accurate for small x", "[1e-8, 0.5]")
+expm1_p, expm1 = _float_unary("expm1", lambda g, x, out: mul(g, add(out, 1.0)),
+                              "exp(x) - 1, accurate for small x", "[1e-8, 0.5]")
+sqrt_p, sqrt = _float_unary("sqrt", lambda g, x, out: div(g, mul(out, 2.0)), "square root",
+                            "[4.0, 2.0]")
+rsqrt_p, rsqrt = _float_unary("rsqrt", lambda g, x, out: mul(g, div(mul(out, -0.5), x)),
+                              "1 / sqrt(x)", "[4.0, 2.0]")
+sin_p, sin = _float_unary("sin", lambda g, x, out: mul(g, cos(x)), "sine")
+cos_p, cos = _float_unary("cos", lambda g, x, out: mul(g, neg(sin(x))), "cosine")
+tan_p, tan = _float_unary("tan", lambda g, x, out: mul(g, add(mul(out, out), 1.0)), "tangent")
+asin_p, arcsin = _float_unary("asin", lambda g, x, out: mul(g, rsqrt(_one_minus_square(x))),
+                              "inverse sine (alias `asin`)")
+acos_p, arccos = _float_unary("acos",
+                              lambda g, x, out: neg(mul(g, rsqrt(_one_minus_square(x)))),
+                              "inverse cosine (alias `acos`)")
+atan_p, arctan = _float_unary("atan", lambda g, x, out: div(g, add(mul(x, x), 1.0)),
+                              "inverse tangent (alias `atan`)")
+sinh_p, sinh = _float_unary("sinh", lambda g, x, out: mul(g, cosh(x)), "hyperbolic sine")
+cosh_p, cosh = _float_unary("cosh", lambda g, x, out: mul(g, sinh(x)), "hyperbolic cosine")
+tanh_p, tanh = _float_unary("tanh", lambda g, x, out: mul(g, _one_minus_square(out)),
+                            "hyperbolic tangent")
+asinh_p, arcsinh = _float_unary("asinh", lambda g, x, out: mul(g, rsqrt(add(mul(x, x), 1.0))),
+                                "inverse hyperbolic sine (alias `asinh`)")
+# (x - 1)(x + 1) rather than x*x - 1: no cancellation near x = 1.
+acosh_p, arccosh = _float_unary(
+    "acosh", lambda g, x, out: mul(g, rsqrt(mul(sub(x, 1.0), add(x, 1.0)))),
+    "inverse hyperbolic cosine (alias `acosh`)", "[1.5, 2.0]")
+atanh_p, arctanh = _float_unary("atanh", lambda g, x, out: div(g, _one_minus_square(x)),
+                                "inverse hyperbolic tangent (alias `atanh`)")
+erf_p, erf = _float_unary("erf", lambda g, x, out: mul(g, mul(exp(neg(mul(x, x))), 2 / _SQRT_PI)),
+                          "error function")
+erf_inv_p, erfinv = _float_unary("erf_inv",
+                                 lambda g, x, out: mul(g, mul(exp(mul(out, out)), _SQRT_PI / 2)),
+                                 "inverse error function on (-1, 1)", "[0.0, 0.5]")
+
+# ---------------------------------------------------------------------------
+# Binary float functions: arctan2, logaddexp
+# ---------------------------------------------------------------------------
+def _float_operands(op: str, x, y) -> list[Tensor]:
+    x, y = promote(op, x, y)
+    if x.dtype.kind != "f":
+        x, y = cast(x, default_float), cast(y, default_float)
+    return [x, y]
+
+
+atan2_p = elementwise_primitive("atan2", FLOAT, nargs=2)
+
+
+def arctan2(y, x) -> Tensor:
+    """Elementwise angle of the point (x, y), in [-pi, pi]. Alias: `atan2`.
+
+    Example:
+        >>> nb.arctan2(nb.tensor([1.0, -1.0]), nb.tensor([-1.0, 1.0]))
+    """
+    return bind(atan2_p, *_float_operands("arctan2", y, x))
+
+
+def _atan2_rule(gy, gx, y, x):
+    """d atan2(y, x) = (x dy - y dx) / (x^2 + y^2)."""
+    r2 = add(mul(x, x), mul(y, y))
+    ty = None if gy is None else mul(gy, div(x, r2))
+    return add_any(ty, None if gx is None else neg(mul(gx, div(y, r2))))
+
+
+atan2_p.def_jvp(lambda primals, tangents, outs: _atan2_rule(*tangents, *primals))
+atan2_p.def_vjp(lambda ct, primals, outs: (_atan2_rule(ct, None, *primals),
+                                           _atan2_rule(None, ct, *primals)))
+
+
+def logaddexp(x, y) -> Tensor:
+    """Elementwise log(exp(x) + exp(y)), without overflow for large |x|, |y|.
+
+    Example:
+        >>> nb.logaddexp(nb.tensor([1000.0, 0.0]), nb.tensor([1000.0, -1000.0]))
+    """
+    x, y = _float_operands("logaddexp", x, y)
+    # max(x, y) + log1p(exp(-|x - y|)), with the max taken by one select so that its
+    # kink and that of |x - y| cancel: the derivative at x == y is exactly 1/2.
+    delta = sub(x, y)
+    out = add(select(greater_equal(x, y), x, y), log1p(exp(neg(abs(delta)))))
+    # x - y is NaN for NaN inputs and for infinities of one sign: x + y is right there.
+    return select(not_equal(delta, delta), add(x, y), out)
+
+
+# ---------------------------------------------------------------------------
+# maximum, minimum, clip
 # ---------------------------------------------------------------------------
 max_p = elementwise_primitive("max", NUMERIC + "b", nargs=2)
 min_p = elementwise_primitive("min", NUMERIC + "b", nargs=2)
 
 
 def maximum(x, y) -> Tensor:
-    """Elementwise maximum (NaN-propagating); gradient splits evenly at ties."""
+    """Elementwise maximum (NaN-propagating); the gradient splits evenly at ties (as JAX).
+
+    Example:
+        >>> nb.maximum(nb.tensor([1.0, 5.0]), 3.0)
+    """
     return bind(max_p, *promote("maximum", x, y))
 
 
 def minimum(x, y) -> Tensor:
-    """Elementwise minimum (NaN-propagating); gradient splits evenly at ties."""
+    """Elementwise minimum (NaN-propagating); the gradient splits evenly at ties (as JAX).
+
+    Example:
+        >>> nb.minimum(nb.tensor([1.0, 5.0]), 3.0)
+    """
     return bind(min_p, *promote("minimum", x, y))
 
 
 def _minmax_weights(x: Tensor, y: Tensor, pick_x: Tensor) -> tuple[Tensor, Tensor]:
     """Gradient weights for x and y: 1 where chosen, 1/2 at ties, 0 elsewhere."""
-    tie = equal(x, y)
-    half = _const(x, 0.5)
-    wx = select(tie, half, select(pick_x, _const(x, 1), _zeros(x)))
+    wx = select(equal(x, y), _const(x, 0.5), select(pick_x, _const(x, 1), _zeros(x)))
     return wx, sub(_const(x, 1), wx)
 
 
@@ -208,8 +478,82 @@ def _minmax_rules(prim: Primitive, picks_x):
 _minmax_rules(max_p, lambda x, y: greater(x, y))
 _minmax_rules(min_p, lambda x, y: less(x, y))
 
+
+def clip(x, min=None, max=None) -> Tensor:  # noqa: A002 - NumPy's keyword names
+    """Elementwise `minimum(maximum(x, min), max)`, as NumPy (`max` wins if min > max).
+    Bounds are scalars, tensors or None; at a bound the gradient splits evenly (as JAX).
+
+    Example:
+        >>> nb.clip(nb.tensor([-2.0, 0.5, 3.0]), 0.0, 1.0)
+    """
+    if min is not None:
+        x = maximum(x, min)
+    if max is not None:
+        x = minimum(x, max)
+    return to_tensor(x, "clip")
+
+
 # ---------------------------------------------------------------------------
-# Comparisons (bool results, not differentiable)
+# mod, floor_divide (NumPy: floor division; the remainder has the divisor's sign)
+# ---------------------------------------------------------------------------
+rem_p = elementwise_primitive("rem", NUMERIC, nargs=2)
+
+
+def _trunc_quotient(x: Tensor, y: Tensor, rem: Tensor) -> Tensor:
+    """x / y rounded toward zero, from x = q * y + rem."""
+    return round(div(sub(x, rem), y))
+
+
+@rem_p.def_jvp
+def _rem_jvp(primals, tangents, outs):
+    (x, y), (tx, ty) = primals, tangents
+    return add_any(tx, None if ty is None else neg(mul(ty, _trunc_quotient(x, y, outs[0]))))
+
+
+rem_p.def_vjp(lambda ct, primals, outs: (ct, neg(mul(ct, _trunc_quotient(*primals, outs[0])))))
+
+
+def _rem_needs_fix(rem: Tensor, y: Tensor) -> Tensor:
+    """Where C's truncated remainder and NumPy's floored one differ: nonzero, sign != y's."""
+    return select(less(y, 0), greater(rem, 0), less(rem, 0))
+
+
+def mod(x, y) -> Tensor:
+    """Elementwise remainder of floor division, with the sign of `y` (as NumPy).
+    Derivatives: 1 wrt x, -floor(x / y) wrt y. Aliases: `remainder`, operator `%`.
+
+    Example:
+        >>> nb.mod(nb.tensor([5, -5]), 3)
+    """
+    x, y = promote("mod", x, y, kinds=NUMERIC)
+    rem = bind(rem_p, x, y)
+    if x.dtype.kind == "u":
+        return rem
+    return select(_rem_needs_fix(rem, y), add(rem, y), rem)
+
+
+def floor_divide(x, y) -> Tensor:
+    """Elementwise floor(x / y) in the operands' dtype (as NumPy); derivative zero.
+    Operator `//`.
+
+    Example:
+        >>> nb.floor_divide(nb.tensor([5, -5]), 3)
+    """
+    x, y = promote("floor_divide", x, y, kinds=NUMERIC)
+    if x.dtype.kind == "u":
+        return bind(div_p, x, y)
+    rem = bind(rem_p, x, y)
+    fix = _rem_needs_fix(rem, y)
+    if x.dtype.kind == "i":
+        q = bind(div_p, x, y)  # integer division truncates toward zero
+        return select(fix, sub(q, 1), q)
+    # NumPy's float algorithm: (x - fmod(x, y)) / y is integral up to rounding error.
+    q = div(sub(x, rem), y)
+    return round(select(fix, sub(q, 1.0), q))
+
+
+# ---------------------------------------------------------------------------
+# Comparisons and float classification (bool results, not differentiable)
 # ---------------------------------------------------------------------------
 compare_p = elementwise_primitive("compare", NUMERIC + "b", nargs=2, out_dtype=bool_,
                                   differentiable=False)
@@ -220,12 +564,13 @@ _DIRECTIONS = {"equal": "EQ", "not_equal": "NE", "less": "LT", "less_equal": "LE
 def _comparison(name: str):
     direction = _DIRECTIONS[name]
 
-    def wrapper(x, y) -> Tensor:
+    def fn(x, y) -> Tensor:
         return bind(compare_p, *promote(name, x, y), direction=direction)
 
-    wrapper.__name__ = name
-    wrapper.__doc__ = f"Elementwise {name} comparison; returns a bool tensor."
-    return wrapper
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"Elementwise {name} comparison with broadcasting; returns a bool tensor."
+                  f"\n\n    Example:\n        >>> nb.{name}(nb.tensor([1, 2, 3]), 2)\n")
+    return fn
 
 
 equal = _comparison("equal")
@@ -243,7 +588,7 @@ select_p = Primitive("select")
 
 @select_p.def_abstract_eval
 def _select_abstract_eval(pred: Aval, x: Aval, y: Aval) -> Aval:
-    from ..errors import DTypeError, ShapeError, raise_error
+    from ..errors import ShapeError
     if pred.dtype is not bool_:
         raise_error(DTypeError, "where", f"condition must be bool, got {pred.short()}")
     if not (pred.shape == x.shape == y.shape) or x.dtype is not y.dtype:
@@ -256,13 +601,15 @@ select_p.def_batch(elementwise_batch(select_p))
 
 
 def select(pred: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    """`where` for operands already of one shape and dtype (pred bool)."""
     return bind(select_p, pred, x, y)
 
 
 def where(condition, x, y) -> Tensor:
-    """Elementwise `x if condition else y`, with broadcasting.
+    """Elementwise `x if condition else y`, with broadcasting (nonzero conditions are true).
 
     Example:
+        >>> x = nb.tensor([-1.0, 2.0])
         >>> nb.where(x > 0, x, 0.0)
     """
     cond = to_tensor(condition, "where")
@@ -291,7 +638,7 @@ def _select_jvp(primals, tangents, outs):
 
 @select_p.def_vjp
 def _select_vjp(ct, primals, outs):
-    pred, x, y = primals
+    pred = primals[0]
     zeros = _zeros(ct)
     return None, select(pred, ct, zeros), select(pred, zeros, ct)
 
@@ -312,7 +659,9 @@ def convert(x: Tensor, dtype: DType, weak: bool = False) -> Tensor:
 
 
 def cast(x, dtype) -> Tensor:
-    """`x` converted to `dtype` (float to int truncates toward zero, as in NumPy).
+    """`x` converted to `dtype` as NumPy's astype: float to int truncates toward zero,
+    anything to bool is x != 0. Derivative: converted back for float-to-float casts,
+    zero otherwise. Alias: `Tensor.astype`.
 
     Example:
         >>> nb.cast(nb.tensor([1.7, -1.7]), nb.int32)
@@ -361,8 +710,33 @@ def stop_gradient(x) -> Tensor:
     return bind(stop_gradient_p, x)
 
 
+# ---------------------------------------------------------------------------
+# NumPy / JAX names
+# ---------------------------------------------------------------------------
 detach = stop_gradient
+subtract = sub
+multiply = mul
+divide = true_divide = div
+negative = neg
+power = pow
+absolute = abs
+remainder = mod
+asin, acos, atan, atan2 = arcsin, arccos, arctan, arctan2
+asinh, acosh, atanh = arcsinh, arccosh, arctanh
 
-__all__ = ["add", "sub", "mul", "div", "neg", "exp", "log", "sin", "cos", "tanh", "maximum",
-           "minimum", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
-           "where", "select", "cast", "convert", "stop_gradient", "detach"]
+# The family's other files, re-exported so that `from .elementwise import *` has them all.
+from . import activations, bitwise  # noqa: E402
+from .activations import *  # noqa: E402,F403
+from .bitwise import *  # noqa: E402,F403
+
+__all__ = [
+    "add", "sub", "mul", "div", "neg", "pow", "integer_pow", "square", "reciprocal", "abs",
+    "sign", "floor", "ceil", "round", "exp", "exp2", "log", "log1p", "expm1", "sqrt", "rsqrt",
+    "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh", "tanh",
+    "arcsinh", "arccosh", "arctanh", "erf", "erfinv", "logaddexp", "maximum", "minimum",
+    "clip", "mod", "floor_divide", "equal", "not_equal", "less", "less_equal", "greater",
+    "greater_equal", "where", "select", "cast", "convert", "stop_gradient", "detach",
+    "subtract", "multiply", "divide", "true_divide", "negative", "power", "absolute",
+    "remainder", "asin", "acos", "atan", "atan2", "asinh", "acosh", "atanh",
+    *activations.__all__, *bitwise.__all__,
+]
