@@ -33,3 +33,26 @@ def _pad(ctx, x, value, *, low, high, interior):
     return ctx.em.op("stablehlo.pad", [x, value], ctx.aval_out,
                      {"edge_padding_low": i64_array(low), "edge_padding_high": i64_array(high),
                       "interior_padding": i64_array(interior)})
+
+
+@register("concatenate")
+def _concatenate(ctx, *xs, dimension):
+    return ctx.em.op("stablehlo.concatenate", list(xs), ctx.aval_out,
+                     {"dimension": f"{dimension} : i64"})
+
+
+@register("rev")
+def _rev(ctx, x, *, dimensions):
+    return ctx.em.op("stablehlo.reverse", [x], ctx.aval_out,
+                     {"dimensions": i64_array(dimensions)})
+
+
+@register("dynamic_slice")
+def _dynamic_slice(ctx, x, *starts, slice_sizes):
+    return ctx.em.op("stablehlo.dynamic_slice", [x, *starts], ctx.aval_out,
+                     {"slice_sizes": i64_array(slice_sizes)})
+
+
+@register("dynamic_update_slice")
+def _dynamic_update_slice(ctx, x, update, *starts):
+    return ctx.em.op("stablehlo.dynamic_update_slice", [x, update, *starts], ctx.aval_out)
