@@ -164,6 +164,14 @@ class RuleContext:
 # ---------------------------------------------------------------------------
 # Graph -> module text
 # ---------------------------------------------------------------------------
+def largest_array(graph) -> int:
+    """The element count of the largest array a graph reads or makes."""
+    sizes = [v.aval.size for v in graph.inputs]
+    for node in graph.nodes:
+        sizes.extend(a.size for a in node.out_avals)
+    return max(sizes, default=0)
+
+
 class LoweringError(Exception):
     pass
 

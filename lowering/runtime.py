@@ -188,12 +188,20 @@ class Executable:
         return self.loaded.hlo_modules()[0].to_string()
 
 
-def compile(text: str, out_avals, device: Device | None = None,
-            donate: tuple[int, ...] = ()) -> Executable:
-    """Compile StableHLO module text for one device."""
+# Programs whose arrays all have at most this many elements are compiled without
+# LLVM optimization: their run time is dispatch-bound either way, and LLVM can take
+# minutes and tens of GB on long elementwise chains over 3..15-element arrays
+# (fully unrolled straight-line code), which an eager loop on tiny tensors produces.
+TINY_PROGRAM_ELEMENTS = 64
+
+
+def compile(text: str, out_avals, device: Device | None = None, tiny: bool = False) -> Executable:
+    """Compile StableHLO module text for one device (`tiny`: skip LLVM optimization)."""
     xc, _ = _jaxlib()
     device = device or default_device()
     options = xc.CompileOptions()
+    if tiny:
+        options.executable_build_options.debug_options.xla_backend_optimization_level = 0
     start = time.perf_counter()
     loaded = device.client.compile_and_load(text, device.device_list, options)
     seconds = time.perf_counter() - start

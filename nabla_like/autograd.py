@@ -155,6 +155,10 @@ def backward(outputs, cotangents=None, retain_graph: bool | None = None,
         seeds[v.id] = seeds[v.id] + ct if v.id in seeds else ct
     roots = [o._value for o in outs]
     nodes, seen = _collect(roots)
+    leaf_values = [v for v in seen.values() if _is_leaf(v) and v.node is not None]
+    if leaf_values:
+        from .lazy import step_boundary
+        step_boundary([Tensor._wrap(v) for v in leaf_values])
     # A freed node, or a non-leaf that requires grad but lost its producer: an earlier
     # backward() freed this graph.
     if any(node.freed for node in nodes) or any(

@@ -147,6 +147,16 @@ class TraceContext(Context):
             self.const_inputs.append(inner)
         return inner
 
+    def release(self) -> None:
+        """Drop the context's references to its Values once a Graph holds them: Values
+        point at their context, so keeping both would make reference cycles that only
+        the cycle collector frees."""
+        self.inputs = []
+        self.const_values = []
+        self.const_inputs = []
+        self._captured = {}
+        self.constants = {}
+
     def __repr__(self) -> str:
         return f"TraceContext({self.transform}, level={self.level})"
 
@@ -218,7 +228,27 @@ class enable_grad(contextlib.ContextDecorator):
 _observers: list[Callable] = []  # debug hooks: called with (node, out Tensors)
 
 
+class _DonatedContext(Context):
+    """Where a Value goes when jit donated its buffer: never alive, above every trace,
+    so any later use of it stops in bind() at no cost to the normal path."""
+    level = 1 << 30
+    alive = False
+    name = transform = "donated"
+
+
+DONATED = _DonatedContext()
+
+
+def _donated_error(op: str, v: Value):
+    from .errors import JitError
+    raise_error(JitError, op, f"this tensor {v.aval.short()} was donated to a jit call "
+                f"(donate_argnums): its buffer now holds that call's output and it can no "
+                f"longer be used")
+
+
 def _leak(op: str, v: Value, target: Context):
+    if v.ctx is DONATED:
+        _donated_error(op, v)
     raise_error(TracerLeakError, op,
                 f"a traced value {v.aval.short()} from a finished {getattr(v.ctx, 'transform', 'trace')} "
                 f"was used outside of it (it escaped its transform, e.g. through a global, "
@@ -258,8 +288,14 @@ def record(ctx: Context, prim: Primitive, vals: list[Value], params: dict) -> li
             if v.requires_grad:
                 rg = True
                 break
+    depth = 0
+    for v in vals:
+        if v.depth > depth:
+            depth = v.depth
+    depth += 1
     if not prim.multiple_results:
         value = Value(out, Node(prim, params, tuple(vals), (out,)), 0, ctx)
+        value.depth = depth
         if rg and out.dtype.kind == "f":
             value.requires_grad = True
         return value
@@ -267,6 +303,7 @@ def record(ctx: Context, prim: Primitive, vals: list[Value], params: dict) -> li
     outs = []
     for i, aval in enumerate(node.out_avals):
         value = Value(aval, node, i, ctx)
+        value.depth = depth
         if rg and aval.dtype.kind == "f":
             value.requires_grad = True
         outs.append(value)
@@ -345,6 +382,8 @@ def _canonical_scalar(value, dtype: DType):
 def full_in(ctx: Context, shape: tuple[int, ...], value, dtype: DType, weak: bool = False) -> Tensor:
     """A constant splat tensor recorded in `ctx` (a literal leaf in the lazy context)."""
     value = _canonical_scalar(value, dtype)
+    if not ctx.alive:  # next to a dead or donated value: the op using it will raise
+        ctx = _stack[-1]
     if ctx.level == 0:
         v = Value(Aval(shape, dtype, weak), None, 0, ctx)
         v.literal = value
@@ -394,6 +433,8 @@ def concrete_check(t: Tensor, what: str) -> None:
     """Raise if `t` is abstract (being traced) and `what` needs its value."""
     ctx = t._value.ctx
     if ctx.level != 0:
+        if ctx is DONATED:
+            _donated_error(what, t._value)
         raise_error(ConcretizationError, what,
                     f"the value of a traced tensor {t._value.aval.short()} is not known while "
                     f"tracing under {getattr(ctx, 'transform', 'a transform')}; use nb.where / "

@@ -73,7 +73,7 @@ class Value:
     """
 
     __slots__ = ("aval", "node", "index", "ctx", "buffer", "literal", "id",
-                 "requires_grad", "leaf_tensor", "__weakref__")
+                 "requires_grad", "leaf_tensor", "depth", "__weakref__")
 
     def __init__(self, aval: Aval, node: "Node | None", index: int, ctx: Any):
         self.aval = aval
@@ -85,6 +85,7 @@ class Value:
         self.id = node.out_ids[index] if node is not None else next(_ids)
         self.requires_grad = False
         self.leaf_tensor = None
+        self.depth = 0  # longest chain of pending nodes behind this value (lazy context)
 
     def __repr__(self) -> str:
         return f"%{self.id}:{self.aval.short()}"

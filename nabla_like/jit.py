@@ -24,7 +24,7 @@ import lowering
 from lowering import runtime
 
 from . import tree as tree_util
-from .core import grad_mode
+from .core import DONATED, grad_mode
 from .errors import CompileError, JitError, raise_error
 from .ir import Aval, Graph, Value
 from .lazy import LAZY, realize
@@ -230,8 +230,6 @@ class Jitted:
         for leaf, aval in zip(leaves, graph.in_avals):
             if isinstance(leaf, Tensor):
                 v = leaf._value
-                if v.buffer is None:
-                    _deleted(leaf)
                 buffers.append(v.buffer)
             else:
                 buffers.append(device.put(runtime.aligned_copy(np.asarray(leaf, aval.dtype.np))))
@@ -240,8 +238,9 @@ class Jitted:
         results = entry.executable(buffers)
         for i in entry.donated:
             leaf = leaves[i]
-            if isinstance(leaf, Tensor):
-                leaf._value.buffer = None  # donated: its memory now belongs to an output
+            if isinstance(leaf, Tensor):  # its memory now belongs to an output
+                leaf._value.buffer = None
+                leaf._value.ctx = DONATED
         outs = []
         for aval, buf in zip(entry.out_avals, results):
             v = Value(aval, None, 0, LAZY)
@@ -290,7 +289,8 @@ class Jitted:
             raise CompileError(f"jit: could not lower {self.__name__}: {e}") from e
         start = time.perf_counter()
         try:
-            exe = runtime.compile(text, [v.aval for v in graph.outputs])
+            tiny = lowering.largest_array(graph) <= runtime.TINY_PROGRAM_ELEMENTS
+            exe = runtime.compile(text, [v.aval for v in graph.outputs], tiny=tiny)
         except Exception as e:
             raise CompileError(f"jit: XLA could not compile {self.__name__}: {str(e)[:2000]}") from e
         self.stats.compile_seconds += time.perf_counter() - start
@@ -364,11 +364,6 @@ def _sig_str(sig) -> str:
 def _module_name(fun) -> str:
     name = "".join(c if c.isalnum() or c == "_" else "_" for c in getattr(fun, "__name__", "jit"))
     return f"jit_{name}" if name and not name[0].isdigit() else "jit_fn"
-
-
-def _deleted(t: Tensor):
-    raise_error(JitError, "jit", f"a tensor {t._value.aval.short()} was donated to an earlier jit "
-                f"call (donate_argnums) and its buffer was reused; it can no longer be read")
 
 
 def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),

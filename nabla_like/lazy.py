@@ -25,9 +25,16 @@ from .errors import CompileError
 from .ir import Graph, Node, Value
 from .tensor import Tensor
 
-# Realize automatically once this many nodes are pending, so that a loop that
-# never reads a value still runs in bounded memory.
-AUTO_REALIZE_NODES = 20_000
+# A loop that never reads a value would grow its pending graph without bound.
+# Two measures keep it bounded, both on the depth of pending chains (dead
+# tensors free their nodes at once, so only depth can grow):
+# * at a step boundary (backward(), or a transform applied to eager tensors),
+#   inputs whose pending history is deeper than STEP_REALIZE_DEPTH are realized
+#   first; these boundaries recur at the same point of every iteration, so the
+#   programs they cut repeat and compile once;
+# * anywhere, a value deeper than AUTO_REALIZE_DEPTH triggers a realization.
+STEP_REALIZE_DEPTH = 256
+AUTO_REALIZE_DEPTH = 1_000
 
 
 class LazyContext(Context):
@@ -38,17 +45,17 @@ class LazyContext(Context):
 
     def __init__(self):
         self.pending: dict[int, weakref.ref] = {}
-        self.count = 0
 
     def track(self, result) -> None:
         if isinstance(result, tuple):
             for t in result:
                 self.pending[t._value.id] = weakref.ref(t)
+            if result and result[0]._value.depth > AUTO_REALIZE_DEPTH:
+                realize((), "auto")
         else:
             self.pending[result._value.id] = weakref.ref(result)
-        self.count += 1
-        if self.count >= AUTO_REALIZE_NODES:
-            realize((), "auto")
+            if result._value.depth > AUTO_REALIZE_DEPTH:
+                realize((), "auto")
 
     def __repr__(self) -> str:
         return "LazyContext()"
@@ -92,7 +99,6 @@ def _pending_roots(extra) -> list[Value]:
             seen.add(v.id)
             roots.append(v)
     LAZY.pending.clear()
-    LAZY.count = 0
     return roots
 
 
@@ -138,8 +144,6 @@ def _schedule(roots: list[Value]):
                 if v.buffer is not None:
                     buffers.append(v)
                     parts.append(v.aval)
-                elif v.literal is None:
-                    _donated(v)
                 else:
                     literals.setdefault(v.aval.dtype, []).append(v)
                     parts.append(("lit", v.aval))
@@ -152,18 +156,13 @@ def _schedule(roots: list[Value]):
     return order, buffers, literals, tuple(parts)
 
 
-def _donated(v: Value):
-    from .errors import JitError, raise_error
-    raise_error(JitError, "eager", f"a tensor {v.aval.short()} was donated to a jit call "
-                f"(donate_argnums) and its buffer reused; it can no longer be used")
-
-
 def _compile(order, buffers, literals, roots, device):
     packs = list(literals.items())
     graph = Graph(buffers, order, roots)
     try:
         text = lowering.lower_graph(graph, literal_packs=packs)
-        return runtime.compile(text, [v.aval for v in roots], device)
+        tiny = lowering.largest_array(graph) <= runtime.TINY_PROGRAM_ELEMENTS
+        return runtime.compile(text, [v.aval for v in roots], device, tiny=tiny)
     except Exception as e:  # a failure here is a bug in nabla_like, not bad input
         raise CompileError(f"XLA could not compile a lazy program of {len(order)} ops: "
                            f"{type(e).__name__}: {str(e)[:2000]}") from e
@@ -196,7 +195,8 @@ def realize(tensors, reason: str = "realize") -> None:
     results = exe(args)
     for v, buf in zip(roots, results):
         v.buffer = buf
-        if not v.requires_grad or v.node.freed:
+        v.depth = 0
+        if not v.requires_grad or v.leaf_tensor is not None or v.node.freed:
             v.node = None
 
 
@@ -204,6 +204,17 @@ def _realize_literal(v: Value) -> None:
     host = np.full(v.aval.shape, v.literal, dtype=v.aval.dtype.np)
     v.buffer = runtime.default_device().put(runtime.aligned_copy(host))
     v.literal = None
+    v.depth = 0
+
+
+def step_boundary(tensors) -> None:
+    """Called where a training step begins (backward(), a transform on eager tensors):
+    realize pending work first if the inputs carry a long pending history."""
+    for t in tensors:
+        v = t._value
+        if v.depth > STEP_REALIZE_DEPTH and v.ctx is LAZY:
+            realize((), "step")
+            return
 
 
 def realize_all(*tensors) -> None:

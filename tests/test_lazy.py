@@ -113,7 +113,7 @@ def test_memory_stays_flat_over_10000_iterations():
 
 
 def test_unread_loop_realizes_automatically(monkeypatch):
-    monkeypatch.setattr(lazy, "AUTO_REALIZE_NODES", 500)
+    monkeypatch.setattr(lazy, "AUTO_REALIZE_DEPTH", 500)
     x = nb.tensor(np.ones(4, np.float32))
     for _ in range(2000):
         x = x * 1.0001
@@ -122,12 +122,26 @@ def test_unread_loop_realizes_automatically(monkeypatch):
     while v.node is not None:
         v = v.node.inputs[0]
         depth += 1
-    assert depth <= 500
+    assert depth <= 501
     np.testing.assert_allclose(x.numpy(), np.full(4, 1.0001 ** 2000), rtol=1e-3)
 
 
+def test_unread_training_loop_realizes_at_the_same_point_of_each_step(monkeypatch):
+    monkeypatch.setattr(lazy, "STEP_REALIZE_DEPTH", 40)
+    w = nb.tensor(np.full(3, 0.5, np.float32))
+    x = nb.tensor(np.ones(3, np.float32))
+    for _ in range(10):  # warm: the realized programs repeat from here on
+        w = w - 0.01 * nb.grad(lambda w: nb.sum(nb.tanh(w * x) ** 2))(w)
+    before = runtime.stats.compiles
+    for _ in range(60):  # never read: realizations happen at step boundaries only
+        w = w - 0.01 * nb.grad(lambda w: nb.sum(nb.tanh(w * x) ** 2))(w)
+    assert w._value.depth <= 60
+    w.numpy()
+    assert runtime.stats.compiles - before <= 2
+
+
 def test_100k_node_chain_records_and_realizes_without_recursion(monkeypatch):
-    monkeypatch.setattr(lazy, "AUTO_REALIZE_NODES", 10**9)
+    monkeypatch.setattr(lazy, "AUTO_REALIZE_DEPTH", 10**9)
     x = nb.tensor(np.zeros(3, np.float32))
     y = x
     for _ in range(100_000):

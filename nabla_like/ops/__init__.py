@@ -7,12 +7,21 @@ This module gathers the public functions and installs Tensor's operator methods.
 from __future__ import annotations
 
 from . import elementwise, indexing, linalg, nn, random, reduce, shape  # noqa: F401
+# files that extend a family (each family file re-exports them too)
+from . import (activations, bitwise, cumulative, gather_scatter, linalg_einsum,  # noqa: F401
+               shape_dynamic, shape_tiling)
+from .activations import *  # noqa: F401,F403
+from .bitwise import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
 from .nn import *  # noqa: F401,F403
+from .random import *  # noqa: F401,F403  (the stateful API: seed, gaussian, rand, randn)
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
+normal = random.gaussian          # nb.normal(shape): stateful; nb.random.normal(key, shape)
+uniform = random.stateful_uniform  # nb.uniform(shape, low, high); nb.random.uniform(key, ...)
+
 from . import folding  # noqa: F401,E402  (attaches peephole folds to the primitives above)
 from ..tensor import Tensor
 

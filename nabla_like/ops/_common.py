@@ -245,7 +245,8 @@ def elementwise_batch(prim: Primitive):
     def rule(args, bdims, **params):
         first = next(d for d in bdims if d is not None)
         if all(d == first for d in bdims):
-            return bind(prim, *args, **params), first
+            out = bind(prim, *args, **params)
+            return (out, first) if not prim.multiple_results else (out, (first,) * len(out))
         size = batch_size(args, bdims)
         moved = [move_bdim(a, d, 0, size) for a, d in zip(args, bdims)]
         out = bind(prim, *moved, **params)

@@ -18,6 +18,8 @@ from ..tensor import Tensor
 def splat_value(t: Tensor):
     """The scalar a tensor is filled with, if it is a constant splat; else None."""
     v = t._value
+    if v.requires_grad:  # a parameter that happens to hold a constant is not a constant
+        return None
     node = v.node
     if node is None:
         return v.literal if v.buffer is None else None

@@ -17,6 +17,7 @@ from .. import tree as tree_util
 from ..core import full_in
 from ..errors import GradError, ShapeError, TransformError, raise_error
 from ..ir import Aval, Graph
+from ..lazy import step_boundary
 from ..tensor import Tensor
 from .graphs import (const_args, eval_graph, jvp_graph, jvp_interpret, trace_flat, vjp_graph,
                      vmap_graph)
@@ -66,6 +67,7 @@ def trace_function(f: Callable, args: tuple, kwargs: dict, transform: str,
             leaf_index.append(i)
             tensors.append(_as_traceable(leaf, transform))
     avals = [avals_of(i, t) if avals_of else t._value.aval for i, t in zip(leaf_index, tensors)]
+    step_boundary(tensors)
     out_tree_box: list = []
 
     def flat_fn(*inputs):

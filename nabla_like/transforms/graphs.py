@@ -56,7 +56,9 @@ def trace_flat(fn: Callable, in_avals: Sequence[Aval], transform: str = "trace",
         outs = fn(*args)
         out_values = [_output_value(ctx, o) for o in outs]
     nodes = toposort(out_values, lambda v: False)
-    return Graph(ctx.inputs + ctx.const_inputs, nodes, out_values, consts=ctx.const_values)
+    graph = Graph(ctx.inputs + ctx.const_inputs, nodes, out_values, consts=ctx.const_values)
+    ctx.release()
+    return graph
 
 
 def const_args(graph: Graph) -> list[Tensor]:
@@ -91,13 +93,14 @@ def jvp_interpret(graph: Graph, primals: Sequence[Tensor], tangents: Sequence[Te
                   primal_env: dict | None = None) -> tuple[list[Tensor], list[Tensor | None]]:
     """Push tangents through `graph`. With `primal_env` (value id -> Tensor) the primal
     values are looked up instead of recomputed, so only tangent work is recorded."""
-    env: dict[int, Tensor] = {} if primal_env is None else primal_env
     tenv: dict[int, Tensor] = {}
-    for v, p, t in zip(graph.inputs, primals, tangents):
-        if primal_env is None:
-            env[v.id] = p
+    for v, t in zip(graph.inputs, tangents):
         if t is not None:
             tenv[v.id] = t
+    if primal_env is None:
+        env: dict[int, Tensor] = {v.id: p for v, p in zip(graph.inputs, primals)}
+    else:
+        env = primal_env
     for node in graph.nodes:
         prim = node.prim
         ins = [env[v.id] for v in node.inputs]
@@ -254,6 +257,7 @@ def vjp_graph(graph: Graph, wrt: Sequence[bool], ct_outputs: Sequence[bool] | No
     residual_values = _values_by_id(graph, residual_ids)
     forward = Graph(graph.inputs, graph.nodes, graph.outputs + residual_values,
                     consts=graph.consts)
+    ctx.release()
     return VJPGraphs(forward, backward, len(graph.outputs), ct_nonzero, out_has_ct)
 
 

@@ -1,0 +1,200 @@
+"""jit: agreement with eager code, cache keys, statics, donation, composition with transforms."""
+import textwrap
+
+import numpy as np
+import pytest
+
+import nabla_like as nb
+from lowering import runtime
+
+from .optable import all_cases
+
+
+def close(a, b, rtol=1e-6, atol=1e-6):
+    np.testing.assert_allclose(np.asarray(a, np.float64), np.asarray(b, np.float64), rtol=rtol,
+                               atol=atol)
+
+
+# ---------------------------------------------------------------------------
+# jit vs eager over the op table
+# ---------------------------------------------------------------------------
+CASES = [c for c in all_cases()]
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES])
+def test_jit_matches_eager(case):
+    dtype = "float32" if "float32" in case.dtypes else case.dtypes[0]
+    rng = np.random.default_rng(abs(hash(case.name)) % 2**32)
+    args = [nb.tensor(a) for a in case.make_inputs(rng, dtype)]
+    eager = case.fn(*args)
+    jitted = nb.jit(case.fn)(*args)
+    e_l = eager if isinstance(eager, (tuple, list)) else [eager]
+    j_l = jitted if isinstance(jitted, (tuple, list)) else [jitted]
+    assert len(e_l) == len(j_l)
+    for e, j in zip(e_l, j_l):
+        assert e.dtype == j.dtype and e.shape == j.shape
+        # XLA may fuse differently in one program than in another: allow float rounding
+        tol = 0 if e.dtype.kind != "f" else 1e-5
+        close(j.numpy().astype(np.float64) if j.dtype.kind != "f" else j.numpy(),
+              e.numpy().astype(np.float64) if e.dtype.kind != "f" else e.numpy(), rtol=tol, atol=tol)
+
+
+# ---------------------------------------------------------------------------
+# Cache keys: retrace exactly when shape, dtype, structure or a static value changes
+# ---------------------------------------------------------------------------
+def test_retrace_rules():
+    traces = []
+
+    @nb.jit
+    def f(x, y):
+        traces.append(1)
+        return x * 2 + y
+    a, b = nb.ones((3,)), nb.ones((3,))
+    f(a, b)
+    f(a * 3, b + 1)                              # same avals: hit
+    assert len(traces) == 1 and f.stats.hits == 1
+    f(nb.ones((4,)), nb.ones((4,)))              # shape
+    assert len(traces) == 2 and "f32[3] -> f32[4]" in f.explain_cache_miss()
+    f(nb.ones((3,), dtype=nb.float64), b)        # dtype
+    assert len(traces) == 3 and "f64[3]" in f.explain_cache_miss()
+    f(a, 2.0)                                    # a Python scalar instead of a tensor
+    f(a, 5.0)                                    # its value does not retrace
+    assert len(traces) == 4
+    assert f.cache_info()["misses"] == 4
+
+
+def test_retrace_on_structure_and_static_values():
+    traces = []
+
+    @nb.jit
+    def g(params):
+        traces.append(1)
+        return sum(nb.sum(p) for p in nb.tree.leaves(params))
+    g({"a": nb.ones((2,))})
+    g({"a": nb.ones((2,))})
+    g({"a": nb.ones((2,)), "b": nb.ones((2,))})
+    assert len(traces) == 2 and "structure" in g.explain_cache_miss()
+
+    calls = []
+
+    def h(x, n, *, mode):
+        calls.append((n, mode))
+        return x * n if mode == "mul" else x + n
+    hj = nb.jit(h, static_argnums=1, static_argnames="mode")
+    close(hj(nb.ones((2,)), 3, mode="mul"), [3, 3])
+    close(hj(nb.ones((2,)), 3, mode="mul"), [3, 3])
+    close(hj(nb.ones((2,)), 4, mode="mul"), [4, 4])
+    close(hj(nb.ones((2,)), 4, mode="add"), [5, 5])
+    assert calls == [(3, "mul"), (4, "mul"), (4, "add")]
+    assert "static argument 'mode' changed: 'mul' -> 'add'" == hj.explain_cache_miss()
+
+
+def test_unhashable_static_argument():
+    f = nb.jit(lambda x, cfg: x, static_argnums=1)
+    with pytest.raises(nb.JitError, match="not hashable") as e:
+        f(nb.ones(2), [1, 2])
+    assert "test_jit.py" in str(e.value)
+    assert isinstance(e.value, TypeError)
+
+
+def test_non_array_dynamic_argument_is_an_error():
+    with pytest.raises(nb.JitError, match="static_argnums"):
+        nb.jit(lambda x, s: x)(nb.ones(2), "text")
+
+
+# ---------------------------------------------------------------------------
+# lower / compile / golden text
+# ---------------------------------------------------------------------------
+GOLDEN = textwrap.dedent("""\
+    module @jit_affine {
+      func.func public @main(%arg0: tensor<3xf32>, %arg1: tensor<3xf32>) -> (tensor<3xf32>) {
+        %v0 = "stablehlo.multiply"(%arg0, %arg1) : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+        %v1 = "stablehlo.constant"() {value = dense<1.0> : tensor<3xf32>} : () -> tensor<3xf32>
+        %v2 = "stablehlo.add"(%v0, %v1) : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+        "func.return"(%v2) : (tensor<3xf32>) -> ()
+      }
+    }
+    """)
+
+
+def test_golden_stablehlo_of_a_jitted_function():
+    def affine(w, x):
+        return w * x + 1.0
+    lowered = nb.jit(affine).lower(nb.ones((3,)), nb.ones((3,)))
+    assert lowered.as_text() == GOLDEN
+    compiled = lowered.compile()
+    close(compiled(nb.tensor([1.0, 2.0, 3.0]), nb.tensor([2.0, 2.0, 2.0])), [3, 5, 7])
+    assert compiled.memory_analysis().output_size_in_bytes == 12
+    assert "HloModule" in compiled.hlo_text()
+
+
+def test_whole_function_is_one_executable():
+    @nb.jit
+    def step(w, x, y):
+        loss, g = nb.value_and_grad(lambda w: nb.mean((nb.sum(x * w, axis=1) - y) ** 2))(w)
+        return w - 0.1 * g, loss
+    w, x, y = nb.ones((3,)), nb.ones((5, 3)), nb.zeros((5,))
+    w2, loss = step(w, x, y)
+    before = runtime.stats.executions
+    w3, loss3 = step(w2, x, y)
+    assert runtime.stats.executions - before == 1
+    close(loss, 9.0)
+    close(w2, 1 - 0.1 * 2 * 3 * np.ones(3))
+    assert "stablehlo.reduce" in step.lower(w, x, y).as_text()
+
+
+# ---------------------------------------------------------------------------
+# Composition with transforms
+# ---------------------------------------------------------------------------
+def test_grad_of_jit_and_jit_of_grad():
+    f = nb.jit(lambda x: nb.sum(nb.sin(x) * x))
+    x = nb.tensor([0.3, 0.6])
+    expected = np.cos([0.3, 0.6]) * [0.3, 0.6] + np.sin([0.3, 0.6])
+    close(nb.grad(f)(x), expected)
+    close(nb.jit(nb.grad(lambda x: nb.sum(nb.sin(x) * x)))(x), expected)
+    close(nb.vmap(f)(nb.tensor([[0.3], [0.6]])), np.sin([0.3, 0.6]) * [0.3, 0.6])
+    close(nb.jit(nb.vmap(nb.grad(lambda x: nb.sum(x ** 3))))(nb.tensor([[1.0], [2.0]])), [[3], [12]])
+    close(nb.jit(nb.jacfwd(nb.jacrev(lambda x: nb.sum(x ** 3))))(nb.tensor([1.0, 2.0])),
+          np.diag([6, 12]))
+
+
+def test_jit_with_pytrees_and_closures():
+    scale = nb.tensor(3.0)
+
+    @nb.jit
+    def f(params, x):
+        return {"out": params["w"] * x * scale, "n": params["b"]}
+    out = f({"w": nb.tensor(2.0), "b": nb.tensor([1.0])}, nb.tensor(4.0))
+    close(out["out"], 24.0)
+    close(out["n"], [1.0])
+
+
+def test_donation_reuses_the_buffer():
+    f = nb.jit(lambda w, g: w - 0.1 * g, donate_argnums=0)
+    w = nb.ones((1000,))
+    w = w * 1.0
+    w.realize()
+    g = nb.ones((1000,))
+    w2 = f(w, g)
+    close(w2.numpy()[:3], [0.9] * 3)
+    with pytest.raises(nb.JitError, match="donated"):
+        w + 1.0
+
+
+def test_dispatch_does_not_retrace_or_recompile():
+    f = nb.jit(lambda x: x + 1.0)
+    x = nb.ones((3,))
+    f(x)
+    before = runtime.stats.compiles
+    for _ in range(200):
+        f(x)
+    assert runtime.stats.compiles == before
+    assert f.stats.hits == 200
+
+
+def test_jit_inside_eager_backward():
+    f = nb.jit(lambda w, x: nb.sum(nb.sin(w) * x))
+    w = nb.tensor([0.1, 0.2]).requires_grad_()
+    loss = f(w, nb.tensor([1.0, 2.0]))
+    loss.backward()
+    close(w.grad, np.cos([0.1, 0.2]) * [1, 2])
