@@ -44,6 +44,30 @@ class Worker:
         self.proc.wait(timeout=60)
 
 
+# (label, (workload, lib), (workload, lib), goal): the ratio first/second must be <= goal
+GOALS = [
+    ("lazy 200-op chain vs JAX eager", ("chain200", "nabla"), ("chain200", "jax"), 0.5),
+    ("1000x1000 matmul vs JAX", ("matmul1000", "nabla"), ("matmul1000", "jax"), 1.1),
+    ("jitted MLP step vs jax.jit", ("mlp_step_jit", "nabla"), ("mlp_step_jit", "jax"), 1.1),
+    ("first call vs JAX", ("mlp_first_call", "nabla"), ("mlp_first_call", "jax"), 1.0),
+    ("eager value_and_grad step vs JAX jitted step", ("mlp_step_eager", "nabla"),
+     ("mlp_step_jit", "jax"), 2.0),
+    ("eager value_and_grad step vs JAX eager step", ("mlp_step_eager", "nabla"),
+     ("mlp_step_eager", "jax"), 0.5),
+    ("eager backward() step vs JAX jitted step", ("mlp_step_backward", "nabla"),
+     ("mlp_step_jit", "jax"), 2.0),
+    ("eager backward() step vs JAX eager step", ("mlp_step_backward", "nabla"),
+     ("mlp_step_eager", "jax"), 0.5),
+    ("per-example grads (jit) vs JAX", ("per_example_grads_jit", "nabla"),
+     ("per_example_grads_jit", "jax"), 1.2),
+    ("jacfwd(jacrev) Hessian (jit) vs JAX", ("hessian_jit", "nabla"), ("hessian_jit", "jax"), 1.2),
+    ("dispatch of a cached jitted call vs JAX", ("dispatch_f32x3", "nabla"),
+     ("dispatch_f32x3", "jax"), 3.0),
+    ("trace+compile of grad of a 1000-op chain vs JAX", ("deep_chain_compile", "nabla"),
+     ("deep_chain_compile", "jax"), 1.0),
+]
+
+
 def fmt_time(seconds: float | None) -> str:
     if seconds is None:
         return "-"
@@ -96,10 +120,21 @@ def main() -> None:
         r_n = f"{nbl / npy:.2f}" if nbl and npy else "-"
         rows.append(f"| {REGISTRY[name]['title']} | {fmt_time(nbl)} | {fmt_time(jx)} | "
                     f"{fmt_time(npy)} | {r_j} | {r_n} |")
+    goal_rows = ["| goal | ratio | target | met |", "|---|---|---|---|"]
+    for label, (wa, la), (wb, lb), goal in GOALS:
+        if wa not in results or wb not in results:
+            continue
+        a, b = results[wa].get(la), results[wb].get(lb)
+        if not a or not b:
+            continue
+        ratio = statistics.median(a) / statistics.median(b)
+        goal_rows.append(f"| {label} | {ratio:.2f} | <= {goal} | {'yes' if ratio <= goal else 'NO'} |")
     header = (f"# nabla_like benchmarks\n\n{datetime.datetime.now():%Y-%m-%d %H:%M}, "
               f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; medians of "
               f"{args.rounds} alternating rounds. Ratios below 1 mean nabla_like is faster.\n\n")
     text = header + "\n".join(rows) + "\n"
+    if len(goal_rows) > 2:
+        text += "\n## Goals (ratios nabla_like / JAX)\n\n" + "\n".join(goal_rows) + "\n"
     if notes:
         text += "\nNotes:\n" + "\n".join(f"- {n}" for n in notes) + "\n"
     print()

@@ -115,3 +115,40 @@ def test_numpy_array_operand_works_and_bad_object_fails():
     np.testing.assert_allclose((x + np.arange(3, dtype=np.float32)).numpy(), [1, 2, 3])
     with pytest.raises(TypeError):
         x + object()
+
+
+def test_matmul_inner_dimension_mismatch():
+    with pytest.raises(ValueError) as e:
+        nb.ones((2, 3)) @ nb.ones((4, 5))
+    check(e, "matmul", "f32[2,3]", "f32[4,5]", "3 != 4")
+    assert isinstance(e.value, nb.ShapeError)
+
+
+def test_bad_index():
+    x = nb.ones((2, 3))
+    with pytest.raises(IndexError) as e:
+        x[5]
+    check(e, "getitem", "index 5", "f32[2,3]")
+    assert isinstance(e.value, nb.IndexingError)
+    with pytest.raises(IndexError):
+        x[0, 0, 0]
+    with pytest.raises(IndexError):
+        x[:, [0, 7]]
+
+
+def test_vmap_errors_name_the_transform_and_line():
+    with pytest.raises(nb.TransformError) as e:
+        nb.vmap(lambda a, b: a + b)(nb.ones((3, 2)), nb.ones((4, 2)))
+    check(e, "vmap", "inconsistent sizes", "3", "4")
+    with pytest.raises(nb.TransformError) as e:
+        nb.vmap(lambda a: a, in_axes=3)(nb.ones((3, 2)))
+    check(e, "vmap", "in_axes 3", "(3, 2)")
+
+
+def test_grad_errors_name_the_transform_and_line():
+    with pytest.raises(nb.GradError) as e:
+        nb.grad(lambda x: x * 2)(nb.ones((3,)))
+    check(e, "grad", "f32[3]", "scalar")
+    with pytest.raises(nb.TransformError) as e:
+        nb.grad(lambda x, y: x, argnums=(0, 3))(nb.ones(()), nb.ones(()))
+    check(e, "grad", "argnums", "2 positional arguments")
