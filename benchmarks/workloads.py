@@ -222,14 +222,14 @@ def _per_example(lib, jitted: bool):
         f = nb.jit(f) if jitted else f
         params = [(nb.tensor(w), nb.tensor(b)) for w, b in params0]
         x, y = nb.tensor(x0[:32]), nb.tensor(y0[:32])
-        return lambda: f(params, x, y)[0][0].numpy()
+        return lambda: nb.block_until_ready(f(params, x, y))
     if lib == "jax":
         jax, jnp, loss = _jax_mlp()
         f = jax.vmap(jax.grad(lambda p, x, y: loss(p, x[None], y[None])), in_axes=(None, 0, 0))
         f = jax.jit(f) if jitted else f
         params = [(jnp.asarray(w), jnp.asarray(b)) for w, b in params0]
         x, y = jnp.asarray(x0[:32]), jnp.asarray(y0[:32])
-        return lambda: f(params, x, y)[0][0].block_until_ready()
+        return lambda: jax.block_until_ready(f(params, x, y))
     return None
 
 
@@ -253,7 +253,7 @@ def _hessian(lib, jitted: bool):
         f = nb.jacfwd(nb.jacrev(lambda x: nb.sum(nb.tanh(a @ x) ** 2) + nb.sum(nb.sin(x) * x)))
         f = nb.jit(f) if jitted else f
         x = nb.tensor(x0)
-        return lambda: f(x).numpy()
+        return lambda: f(x).block_until_ready()
     if lib == "jax":
         import jax
         import jax.numpy as jnp

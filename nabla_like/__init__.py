@@ -25,7 +25,7 @@ from .errors import (AxisError, BackwardError, ConcretizationError, DeviceError,
 from .autograd import backward, zero_grad  # noqa: F401
 from .checks import *  # noqa: F401,F403
 from .jit import jit  # noqa: F401
-from .lazy import ProgramCache, realize_all  # noqa: F401
+from .lazy import ProgramCache, block_until_ready, realize_all  # noqa: F401
 from .ops import *  # noqa: F401,F403
 from .transforms import *  # noqa: F401,F403
 from .tensor import Tensor  # noqa: F401
@@ -46,5 +46,7 @@ def clear_caches() -> None:
     """Drop every compiled program (lazy programs and jit executables)."""
     from .jit import clear_jit_caches
     from .lazy import ProgramCache
+    from .transforms.graphs import clear_rewrite_cache
     ProgramCache.clear()
     clear_jit_caches()
+    clear_rewrite_cache()

@@ -27,6 +27,7 @@ from typing import Callable
 from .dtypes import DType, as_dtype, result_type, scalar_dtype
 from .errors import ConcretizationError, TracerLeakError, raise_error
 from .ir import Aval, Node, Value
+from .ir import _ids as _node_ids
 from .tensor import Tensor
 
 # ---------------------------------------------------------------------------
@@ -162,6 +163,7 @@ class TraceContext(Context):
 
 
 _stack: list[Context] = []  # the lazy context sits at the bottom (installed by lazy.py)
+_new_tensor = object.__new__
 
 
 def current_context() -> Context:
@@ -311,7 +313,11 @@ def record(ctx: Context, prim: Primitive, vals: list[Value], params: dict) -> li
 
 
 def bind(prim: Primitive, *args: Tensor, **params):
-    """Apply `prim` to Tensors in their innermost context; returns Tensor(s)."""
+    """Apply `prim` to Tensors in their innermost context; returns Tensor(s).
+
+    This is the hot path of eager code: single-output primitives take one pass over
+    the arguments and no helper calls (multi-output ones go through `record`).
+    """
     ctx = None
     for a in args:
         c = a._value.ctx
@@ -325,11 +331,31 @@ def bind(prim: Primitive, *args: Tensor, **params):
         folded = prim.fold(args, **params)
         if folded is not None:
             return folded
-    outs = record(ctx, prim, [a._value for a in args], params)
     if prim.multiple_results:
-        result = tuple(Tensor._wrap(v) for v in outs)
+        result = tuple(Tensor._wrap(v) for v in record(ctx, prim, [a._value for a in args], params))
     else:
-        result = Tensor._wrap(outs)
+        vals = []
+        avals = []
+        rg = False
+        depth = 0
+        for a in args:
+            v = a._value
+            if v.ctx is not ctx:
+                v = _lift(ctx, prim, v)
+            vals.append(v)
+            avals.append(v.aval)
+            if v.requires_grad:
+                rg = True
+            if v.depth > depth:
+                depth = v.depth
+        out = prim.abstract_eval(*avals, **params)
+        value = Value(out, Node(prim, params, tuple(vals), (out,)), 0, ctx)
+        value.depth = depth + 1
+        if rg and grad_mode.enabled and prim.differentiable and out.dtype.kind == "f":
+            value.requires_grad = True
+        result = _new_tensor(Tensor)
+        result._value = value
+        result.grad = None
     if ctx.level == 0:
         ctx.track(result)
     elif not grad_mode.enabled and prim.differentiable:
@@ -349,6 +375,65 @@ def _constant_under_no_grad(result):
     def cut(t: Tensor) -> Tensor:
         return bind(stop, t) if t.dtype.kind == "f" else t
     return tuple(cut(t) for t in result) if isinstance(result, tuple) else cut(result)
+
+
+def replay(node: Node, args: list[Tensor]):
+    """Re-apply a recorded node to new arguments of the same avals (graph replay).
+
+    The node's shape rule has already run and its output avals and signature carry
+    over, so this skips bind()'s abstract evaluation (folding still applies: a constant
+    argument may make the op trivial). Constants replayed into the lazy context
+    become literal leaves, so their values stay program inputs.
+    """
+    prim = node.prim
+    if prim is full_p:
+        p = node.params
+        return full_in(_stack[-1], p["shape"], p["value"], p["dtype"], p["weak"])
+    if prim.fold is not None:
+        folded = prim.fold(args, **node.params)
+        if folded is not None:
+            return folded
+    ctx = None
+    for a in args:
+        c = a._value.ctx
+        if ctx is None or c.level > ctx.level:
+            ctx = c
+    if ctx is None:
+        ctx = _stack[-1]
+    elif not ctx.alive:
+        _leak(prim.name, next(a._value for a in args if a._value.ctx is ctx), ctx)
+    vals = [a._value for a in args]
+    for v in vals:
+        if v.ctx is not ctx:
+            vals = [_lift(ctx, prim, v) for v in vals]
+            break
+    new = Node.__new__(Node)
+    new.prim, new.params, new.inputs, new.out_avals = prim, node.params, tuple(vals), node.out_avals
+    new.out_ids = tuple(next(_node_ids) for _ in node.out_avals)
+    new.sig, new.freed = node.sig, False
+    rg = False
+    if grad_mode.enabled and prim.differentiable:
+        for v in vals:
+            if v.requires_grad:
+                rg = True
+                break
+    depth = 0
+    for v in vals:
+        if v.depth > depth:
+            depth = v.depth
+    outs = []
+    for i, aval in enumerate(node.out_avals):
+        value = Value(aval, new, i, ctx)
+        value.depth = depth + 1
+        if rg and aval.dtype.kind == "f":
+            value.requires_grad = True
+        outs.append(Tensor._wrap(value))
+    result = tuple(outs) if prim.multiple_results else outs[0]
+    if ctx.level == 0:
+        ctx.track(result)
+    elif not grad_mode.enabled and prim.differentiable:
+        result = _constant_under_no_grad(result)
+    return result
 
 
 # ---------------------------------------------------------------------------

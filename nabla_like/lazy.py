@@ -35,6 +35,7 @@ from .tensor import Tensor
 # * anywhere, a value deeper than AUTO_REALIZE_DEPTH triggers a realization.
 STEP_REALIZE_DEPTH = 256
 AUTO_REALIZE_DEPTH = 1_000
+_ref = weakref.ref
 
 
 class LazyContext(Context):
@@ -47,14 +48,15 @@ class LazyContext(Context):
         self.pending: dict[int, weakref.ref] = {}
 
     def track(self, result) -> None:
-        if isinstance(result, tuple):
+        if type(result) is tuple:
             for t in result:
-                self.pending[t._value.id] = weakref.ref(t)
+                self.pending[t._value.id] = _ref(t)
             if result and result[0]._value.depth > AUTO_REALIZE_DEPTH:
                 realize((), "auto")
         else:
-            self.pending[result._value.id] = weakref.ref(result)
-            if result._value.depth > AUTO_REALIZE_DEPTH:
+            v = result._value
+            self.pending[v.id] = _ref(result)
+            if v.depth > AUTO_REALIZE_DEPTH:
                 realize((), "auto")
 
     def __repr__(self) -> str:
@@ -228,6 +230,20 @@ def realize_all(*tensors) -> None:
     realize([t for t in leaves(tensors) if isinstance(t, Tensor)], "realize_all")
 
 
+def block_until_ready(tree):
+    """Compute every tensor in `tree` and wait until its data is on the device.
+    Returns `tree` (XLA runs programs asynchronously; reading data waits anyway).
+
+    Example:
+        >>> nb.block_until_ready(nb.jit(f)(x))
+    """
+    from .tree import leaves
+    tensors = [t for t in leaves(tree) if isinstance(t, Tensor)]
+    realize(tensors, "block_until_ready")
+    runtime.block_until_ready([t._value.buffer for t in tensors if t._value.buffer is not None])
+    return tree
+
+
 def buffer_of(t: Tensor, reason: str):
     v = t._value
     if v.buffer is None:
@@ -239,7 +255,7 @@ def to_numpy(t: Tensor, reason: str = "numpy") -> np.ndarray:
     v = t._value
     if v.buffer is None and v.literal is not None and v.node is None and v.ctx is LAZY:
         return np.full(v.aval.shape, v.literal, dtype=v.aval.dtype.np)
-    return runtime.to_numpy(buffer_of(t, reason))
+    return runtime.to_numpy(buffer_of(t, reason), v.aval.dtype.np)
 
 
 def item(t: Tensor, reason: str = "item"):

@@ -85,6 +85,12 @@ class Tensor:
         lazy.realize((self,), "realize")
         return self
 
+    def block_until_ready(self) -> "Tensor":
+        """Compute this tensor and wait until its data is ready; returns self."""
+        from . import lazy
+        lazy.block_until_ready(self)
+        return self
+
     def numpy(self) -> np.ndarray:
         """The data as a NumPy array (a read-only view of the device buffer on the CPU)."""
         from . import lazy

@@ -91,7 +91,7 @@ def promote(op: str, *args, kinds: str | None = None, dtype: DType | None = None
     created directly at the broadcast shape.
     """
     if len(args) == 2 and dtype is None:
-        fast = _promote_pair(args[0], args[1], kinds)
+        fast = _promote_pair(op, args[0], args[1], kinds)
         if fast is not None:
             return fast
     ctx = context_of(args)
@@ -139,7 +139,7 @@ _SCALAR_KIND = {float: "f", int: "i", bool: "b"}
 _KIND_RANK = {"b": 0, "i": 1, "u": 1, "f": 2}
 
 
-def _promote_pair(x, y, kinds):
+def _promote_pair(op: str, x, y, kinds):
     """The common cases without the general machinery: two tensors of one aval, or a
     tensor and a Python scalar whose kind does not promote it. None if not applicable."""
     tx, ty = type(x) is Tensor, type(y) is Tensor
@@ -149,6 +149,10 @@ def _promote_pair(x, y, kinds):
             if kinds is not None and ax.dtype.kind not in kinds:
                 return None
             return [x, y]
+        if ax.dtype is ay.dtype and ax.weak == ay.weak and (kinds is None or ax.dtype.kind in kinds):
+            # one dtype, two shapes: broadcasting only
+            shape = broadcast_shapes(op, ax.shape, ay.shape, operands=(x, y))
+            return [broadcast_to_shape(x, shape), broadcast_to_shape(y, shape)]
         return None
     if tx:
         t, s, first = x, y, True

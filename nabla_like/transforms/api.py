@@ -43,9 +43,10 @@ class Traced:
         self.leaf_index = leaf_index  # for each traced input: its position among all leaves
         self.out_tree = out_tree
 
-    def run(self, graph: Graph | None = None, extra: Sequence[Tensor] = ()) -> list[Tensor]:
-        graph = graph or self.graph
-        return eval_graph(graph, list(self.args) + list(extra) + const_args(graph))
+    def run(self, graph: Graph | None = None) -> list[Tensor]:
+        """Replay `graph` (this trace or a rewrite with the same inputs) on the arguments
+        and on the consts this trace captured."""
+        return eval_graph(graph or self.graph, list(self.args) + const_args(self.graph))
 
 
 def _as_traceable(x, op: str):

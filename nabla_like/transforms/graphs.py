@@ -16,9 +16,10 @@ trace record into it, so transforms compose to any depth. Symbolic zeros are
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Callable, Sequence
 
-from ..core import TraceContext, bind, full_in, new_trace
+from ..core import TraceContext, _observers, bind, full_in, new_trace, replay
 from ..errors import TransformError, raise_error
 from ..ir import Aval, Graph, Value, toposort
 from ..ops._common import add_any, move_bdim, to_tensor
@@ -70,16 +71,51 @@ def eval_graph(graph: Graph, args: Sequence[Tensor], env: dict | None = None) ->
     """Replay `graph` on `args` (all inputs, consts included) in their context."""
     if env is None:
         env = {}
+    same_avals = True
     for v, a in zip(graph.inputs, args):
         env[v.id] = a
+        if a._value.aval != v.aval:
+            same_avals = False
+    # Arguments of the traced avals (the normal case) replay node by node without
+    # re-running shape rules; anything else, or a debug() observer, goes through bind.
+    fast = same_avals and not _observers
     for node in graph.nodes:
-        outs = bind(node.prim, *[env[v.id] for v in node.inputs], **node.params)
+        ins = [env[v.id] for v in node.inputs]
+        outs = replay(node, ins) if fast else bind(node.prim, *ins, **node.params)
         if node.prim.multiple_results:
             for oid, o in zip(node.out_ids, outs):
                 env[oid] = o
         else:
             env[node.out_ids[0]] = outs
     return [env[v.id] for v in graph.outputs]
+
+
+# ---------------------------------------------------------------------------
+# Rewrites are cached by the structure of the graph they rewrite. A transform
+# still traces the user's function on every call (its Python may read changing
+# globals); when the traced graph has a structure seen before, the rewritten
+# graph is reused. It is replayed on the new graph's inputs and consts (the
+# consts of a cached rewrite are inputs, never baked values), so reuse is exact.
+# ---------------------------------------------------------------------------
+_REWRITE_CACHE_SIZE = 256
+_rewrites: "OrderedDict[tuple, object]" = OrderedDict()
+
+
+def _cached(kind: str, graph: Graph, params: tuple, build: Callable):
+    key = (kind, graph.key(), params)
+    hit = _rewrites.get(key)
+    if hit is not None:
+        _rewrites.move_to_end(key)
+        return hit
+    out = build()
+    _rewrites[key] = out
+    if len(_rewrites) > _REWRITE_CACHE_SIZE:
+        _rewrites.popitem(last=False)
+    return out
+
+
+def clear_rewrite_cache() -> None:
+    _rewrites.clear()
 
 
 def _missing_rule(kind: str, prim) -> None:
@@ -125,6 +161,10 @@ def jvp_interpret(graph: Graph, primals: Sequence[Tensor], tangents: Sequence[Te
 
 
 def jvp_graph(graph: Graph, has_tangent: Sequence[bool]) -> tuple[Graph, list[bool]]:
+    return _cached("jvp", graph, (tuple(has_tangent),), lambda: _jvp_graph(graph, has_tangent))
+
+
+def _jvp_graph(graph: Graph, has_tangent: Sequence[bool]) -> tuple[Graph, list[bool]]:
     """Graph (primals..., tangents of flagged inputs...) -> (outs..., nonzero tangent outs...).
 
     Returns the graph and, per output, whether its tangent is nonzero (zero tangents
@@ -219,6 +259,12 @@ class VJPGraphs:
 
 def vjp_graph(graph: Graph, wrt: Sequence[bool], ct_outputs: Sequence[bool] | None = None
               ) -> VJPGraphs:
+    cts = None if ct_outputs is None else tuple(ct_outputs)
+    return _cached("vjp", graph, (tuple(wrt), cts), lambda: _vjp_graph(graph, wrt, ct_outputs))
+
+
+def _vjp_graph(graph: Graph, wrt: Sequence[bool], ct_outputs: Sequence[bool] | None = None
+               ) -> VJPGraphs:
     """Split reverse mode of `graph` with respect to the inputs flagged in `wrt`; only the
     outputs flagged in `ct_outputs` (default: all) receive cotangents."""
     needs_ids = forward_needs(graph, wrt)
@@ -310,6 +356,12 @@ def vmap_interpret(graph: Graph, args: Sequence[Tensor], bdims: Sequence[int | N
 
 def vmap_graph(graph: Graph, in_bdims: Sequence[int | None], axis_size: int,
                out_axes: Sequence[int]) -> Graph:
+    return _cached("vmap", graph, (tuple(in_bdims), axis_size, tuple(out_axes)),
+                   lambda: _vmap_graph(graph, in_bdims, axis_size, out_axes))
+
+
+def _vmap_graph(graph: Graph, in_bdims: Sequence[int | None], axis_size: int,
+                out_axes: Sequence[int]) -> Graph:
     """Graph over batched inputs (batch dim `in_bdims[i]` of input i, None = shared) whose
     outputs carry the batch dimension at `out_axes`."""
     avals = []
