@@ -21,7 +21,7 @@ from .dtypes import (DType, bfloat16, bool_, finfo, float16, float32, float64, i
                      int8, int16, int32, int64, promote_types, uint8, uint16, uint32, uint64)
 from .errors import (AxisError, BackwardError, ConcretizationError, DeviceError,  # noqa: F401
                      DTypeError, GradError, IndexingError, JitError, NablaError, ShapeError,
-                     TracerLeakError, TransformError)
+                     TracerLeakError, TransformError, TreeError, UsageError)
 from .autograd import backward, zero_grad  # noqa: F401
 from .checks import *  # noqa: F401,F403
 from .jit import jit  # noqa: F401
@@ -45,7 +45,6 @@ __version__ = "0.1.0"
 def clear_caches() -> None:
     """Drop every compiled program (lazy programs and jit executables)."""
     from .jit import clear_jit_caches
-    from .lazy import ProgramCache
     from .transforms.graphs import clear_rewrite_cache
     ProgramCache.clear()
     clear_jit_caches()

@@ -14,7 +14,7 @@ from typing import Sequence
 from . import tree as tree_util
 from .core import full_in, grad_mode
 from .errors import BackwardError, DTypeError, raise_error
-from .ir import Graph, Node, Value, format_graph
+from .ir import Graph, Node, Value, format_graph, toposort
 from .tensor import Tensor
 from .transforms.graphs import backward_pass
 
@@ -53,36 +53,20 @@ def _is_leaf(v: Value) -> bool:
     return v.leaf_tensor is not None
 
 
+def _outside_backward(v: Value) -> bool:
+    """Where backward() stops walking: values without grad history, and the leaves."""
+    return not v.requires_grad or v.leaf_tensor is not None
+
+
 def _collect(roots: list[Value]) -> tuple[list[Node], dict[int, Value]]:
-    """Nodes between `roots` and the grad-requiring leaves, in topological order
-    (iterative DFS), and every Value met on the way."""
-    order: list[Node] = []
-    seen: dict[int, Value] = {}
-    done: set[int] = set()
-    for root in roots:
-        seen[root.id] = root
-        if root.node is None or _is_leaf(root) or id(root.node) in done:
-            continue
-        stack = [(root.node, 0)]
-        done.add(id(root.node))
-        while stack:
-            node, i = stack[-1]
-            inputs = node.inputs
-            while i < len(inputs):
-                v = inputs[i]
-                i += 1
-                seen[v.id] = v
-                child = v.node
-                if (child is not None and v.requires_grad and not _is_leaf(v)
-                        and id(child) not in done):
-                    stack[-1] = (node, i)
-                    stack.append((child, 0))
-                    done.add(id(child))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    return order, seen
+    """Nodes between `roots` and the grad-requiring leaves, in topological order,
+    and every Value met on the way."""
+    nodes = toposort(roots, _outside_backward)
+    seen: dict[int, Value] = {v.id: v for v in roots}
+    for node in nodes:
+        for v in node.inputs:
+            seen[v.id] = v
+    return nodes, seen
 
 
 class _Env(dict):
@@ -194,7 +178,6 @@ def backward(outputs, cotangents=None, retain_graph: bool | None = None,
 
 def pending_graph(tensors: Sequence[Tensor], name: str = "graph") -> str:
     """The listing of the pending lazy computation of `tensors` (what realizing compiles)."""
-    from .ir import toposort
     values = [t._value for t in tensors]
     nodes = toposort(values, lambda v: v.buffer is not None)
     inputs, seen = [], set()

@@ -27,7 +27,6 @@ from typing import Callable
 from .dtypes import DType, as_dtype, result_type, scalar_dtype
 from .errors import ConcretizationError, TracerLeakError, raise_error
 from .ir import Aval, Node, Value
-from .ir import _ids as _node_ids
 from .tensor import Tensor
 
 # ---------------------------------------------------------------------------
@@ -277,6 +276,51 @@ def _lift(ctx: Context, prim: Primitive, v: Value) -> Value:
     return ctx.lift(v)
 
 
+def _target(prim: Primitive, args) -> Context:
+    """The innermost context among the arguments (the current one if there are none);
+    a dead one means a traced value escaped its transform."""
+    ctx = None
+    for a in args:
+        c = a._value.ctx
+        if ctx is None or c.level > ctx.level:
+            ctx = c
+    if ctx is None:
+        return _stack[-1]
+    if not ctx.alive:
+        _leak(prim.name, next(a._value for a in args if a._value.ctx is ctx), ctx)
+    return ctx
+
+
+def _output_values(node: Node, ctx: Context) -> list[Value]:
+    """The output Values of a new node: gradient tracking and pending depth from its inputs."""
+    prim = node.prim
+    rg = False
+    depth = 0
+    for v in node.inputs:
+        if v.requires_grad:
+            rg = True
+        if v.depth > depth:
+            depth = v.depth
+    rg = rg and grad_mode.enabled and prim.differentiable
+    outs = []
+    for i, aval in enumerate(node.out_avals):
+        value = Value(aval, node, i, ctx)
+        value.depth = depth + 1
+        if rg and aval.dtype.kind == "f":
+            value.requires_grad = True
+        outs.append(value)
+    return outs
+
+
+def _finish(ctx: Context, prim: Primitive, result):
+    """Track a lazy result for realization; inside traces, cut what no_grad computed."""
+    if ctx.level == 0:
+        ctx.track(result)
+    elif not grad_mode.enabled and prim.differentiable:
+        result = _constant_under_no_grad(result)
+    return result
+
+
 def record(ctx: Context, prim: Primitive, vals: list[Value], params: dict) -> list[Value] | Value:
     """Record `prim(*vals, **params)` in `ctx` and return its output Value(s)."""
     for v in vals:
@@ -284,32 +328,9 @@ def record(ctx: Context, prim: Primitive, vals: list[Value], params: dict) -> li
             vals = [_lift(ctx, prim, v) for v in vals]
             break
     out = prim.abstract_eval(*[v.aval for v in vals], **params)
-    rg = False
-    if grad_mode.enabled and prim.differentiable:
-        for v in vals:
-            if v.requires_grad:
-                rg = True
-                break
-    depth = 0
-    for v in vals:
-        if v.depth > depth:
-            depth = v.depth
-    depth += 1
-    if not prim.multiple_results:
-        value = Value(out, Node(prim, params, tuple(vals), (out,)), 0, ctx)
-        value.depth = depth
-        if rg and out.dtype.kind == "f":
-            value.requires_grad = True
-        return value
-    node = Node(prim, params, tuple(vals), tuple(out))
-    outs = []
-    for i, aval in enumerate(node.out_avals):
-        value = Value(aval, node, i, ctx)
-        value.depth = depth
-        if rg and aval.dtype.kind == "f":
-            value.requires_grad = True
-        outs.append(value)
-    return outs
+    out_avals = tuple(out) if prim.multiple_results else (out,)
+    outs = _output_values(Node(prim, params, tuple(vals), out_avals), ctx)
+    return outs if prim.multiple_results else outs[0]
 
 
 def bind(prim: Primitive, *args: Tensor, **params):
@@ -318,15 +339,7 @@ def bind(prim: Primitive, *args: Tensor, **params):
     This is the hot path of eager code: single-output primitives take one pass over
     the arguments and no helper calls (multi-output ones go through `record`).
     """
-    ctx = None
-    for a in args:
-        c = a._value.ctx
-        if ctx is None or c.level > ctx.level:
-            ctx = c
-    if ctx is None:
-        ctx = _stack[-1]
-    elif not ctx.alive:
-        _leak(prim.name, next(a._value for a in args if a._value.ctx is ctx), ctx)
+    ctx = _target(prim, args)
     if prim.fold is not None:
         folded = prim.fold(args, **params)
         if folded is not None:
@@ -356,10 +369,7 @@ def bind(prim: Primitive, *args: Tensor, **params):
         result = _new_tensor(Tensor)
         result._value = value
         result.grad = None
-    if ctx.level == 0:
-        ctx.track(result)
-    elif not grad_mode.enabled and prim.differentiable:
-        result = _constant_under_no_grad(result)
+    result = _finish(ctx, prim, result)
     if _observers:
         for obs in _observers:
             obs(prim, args, params, result)
@@ -393,47 +403,14 @@ def replay(node: Node, args: list[Tensor]):
         folded = prim.fold(args, **node.params)
         if folded is not None:
             return folded
-    ctx = None
-    for a in args:
-        c = a._value.ctx
-        if ctx is None or c.level > ctx.level:
-            ctx = c
-    if ctx is None:
-        ctx = _stack[-1]
-    elif not ctx.alive:
-        _leak(prim.name, next(a._value for a in args if a._value.ctx is ctx), ctx)
+    ctx = _target(prim, args)
     vals = [a._value for a in args]
     for v in vals:
         if v.ctx is not ctx:
             vals = [_lift(ctx, prim, v) for v in vals]
             break
-    new = Node.__new__(Node)
-    new.prim, new.params, new.inputs, new.out_avals = prim, node.params, tuple(vals), node.out_avals
-    new.out_ids = tuple(next(_node_ids) for _ in node.out_avals)
-    new.sig, new.freed = node.sig, False
-    rg = False
-    if grad_mode.enabled and prim.differentiable:
-        for v in vals:
-            if v.requires_grad:
-                rg = True
-                break
-    depth = 0
-    for v in vals:
-        if v.depth > depth:
-            depth = v.depth
-    outs = []
-    for i, aval in enumerate(node.out_avals):
-        value = Value(aval, new, i, ctx)
-        value.depth = depth + 1
-        if rg and aval.dtype.kind == "f":
-            value.requires_grad = True
-        outs.append(Tensor._wrap(value))
-    result = tuple(outs) if prim.multiple_results else outs[0]
-    if ctx.level == 0:
-        ctx.track(result)
-    elif not grad_mode.enabled and prim.differentiable:
-        result = _constant_under_no_grad(result)
-    return result
+    outs = [Tensor._wrap(v) for v in _output_values(node.copy_to(tuple(vals)), ctx)]
+    return _finish(ctx, prim, tuple(outs) if prim.multiple_results else outs[0])
 
 
 # ---------------------------------------------------------------------------

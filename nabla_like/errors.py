@@ -67,6 +67,14 @@ class JitError(NablaError, TypeError):
     """Bad arguments to jit (unhashable static arguments, ...)."""
 
 
+class UsageError(NablaError, TypeError):
+    """A Tensor used in a way Python's protocols reject (len() of a 0-d tensor, ...)."""
+
+
+class TreeError(NablaError, ValueError):
+    """Pytrees whose structures do not match."""
+
+
 class CompileError(NablaError, RuntimeError):
     """XLA refused a program. This is a bug in nabla_like, never the user's input."""
 

@@ -106,6 +106,14 @@ class Node:
         self.sig = (prim.name, tuple(params.items()), out_avals) if params else (prim.name, out_avals)
         self.freed = False
 
+    def copy_to(self, inputs: tuple["Value", ...]) -> "Node":
+        """The same operation on other inputs of the same avals (signature reused)."""
+        new = Node.__new__(Node)
+        new.prim, new.params, new.inputs, new.out_avals = self.prim, self.params, inputs, self.out_avals
+        new.out_ids = tuple(next(_ids) for _ in self.out_avals)
+        new.sig, new.freed = self.sig, False
+        return new
+
     def __repr__(self) -> str:
         return f"Node({self.prim.name})"
 

@@ -22,7 +22,7 @@ from lowering import runtime
 
 from .core import Context, _stack, concrete_check
 from .errors import CompileError
-from .ir import Graph, Node, Value
+from .ir import Graph, Value, toposort
 from .tensor import Tensor
 
 # A loop that never reads a value would grow its pending graph without bound.
@@ -104,33 +104,13 @@ def _pending_roots(extra) -> list[Value]:
     return roots
 
 
+def _is_materialized(v: Value) -> bool:
+    return v.buffer is not None
+
+
 def _schedule(roots: list[Value]):
     """Topological order of pending nodes, the leaves they read, and the structural key."""
-    order: list[Node] = []
-    done: set[int] = set()
-    for root in roots:
-        node = root.node
-        if id(node) in done:
-            continue
-        done.add(id(node))
-        stack = [(node, 0)]
-        while stack:
-            node, i = stack[-1]
-            inputs = node.inputs
-            n_in = len(inputs)
-            while i < n_in:
-                v = inputs[i]
-                i += 1
-                child = v.node
-                if child is not None and v.buffer is None and id(child) not in done:
-                    stack[-1] = (node, i)
-                    stack.append((child, 0))
-                    done.add(id(child))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-
+    order = toposort(roots, _is_materialized)
     index: dict[int, int] = {}
     buffers: list[Value] = []
     literals: dict = {}  # dtype -> list of literal leaf Values

@@ -66,7 +66,8 @@ class Tensor:
 
     def __len__(self) -> int:
         if not self.shape:
-            raise TypeError("len() of a 0-d tensor")
+            from .errors import UsageError, raise_error
+            raise_error(UsageError, "len", "len() of a 0-d tensor")
         return self.shape[0]
 
     @property
@@ -136,7 +137,9 @@ class Tensor:
     def __index__(self) -> int:
         from . import lazy
         if self.dtype.kind not in "iub":
-            raise TypeError(f"only integer tensors can be used as an index, not {self.dtype}")
+            from .errors import UsageError, raise_error
+            raise_error(UsageError, "__index__", f"only integer tensors can be used as an index, "
+                        f"not {self.dtype}")
         return int(lazy.item(self, "index"))
 
     def __complex__(self) -> complex:
@@ -155,7 +158,8 @@ class Tensor:
 
     def __iter__(self):
         if not self.shape:
-            raise TypeError("iteration over a 0-d tensor")
+            from .errors import UsageError, raise_error
+            raise_error(UsageError, "iter", "iteration over a 0-d tensor")
         for i in range(self.shape[0]):
             yield self[i]
 

@@ -15,6 +15,8 @@ import dataclasses
 from collections import OrderedDict
 from typing import Any, Callable
 
+from .errors import TreeError
+
 __all__ = ["flatten", "unflatten", "map", "leaves", "structure", "register_pytree_node",
            "register_dataclass", "TreeDef", "tree_map", "all_leaves_match"]
 
@@ -159,7 +161,7 @@ def unflatten(treedef: TreeDef, leaves) -> Any:
     out = _unflatten(treedef, it)
     rest = object()
     if next(it, rest) is not rest:
-        raise ValueError(f"too many leaves for {treedef}")
+        raise TreeError(f"unflatten: too many leaves for {treedef}")
     return out
 
 
@@ -199,7 +201,7 @@ def map(fn: Callable, tree, *rest, is_leaf=None):  # noqa: A001 - mirrors jax.tr
     for r in rest:
         rl, rt = flatten(r, is_leaf)
         if rt != treedef:
-            raise ValueError(f"tree structures differ: {treedef} and {rt}")
+            raise TreeError(f"tree.map: tree structures differ: {treedef} and {rt}")
         others.append(rl)
     return unflatten(treedef, [fn(*args) for args in zip(xs, *others)])
 
@@ -222,7 +224,7 @@ def _broadcast(prefix, tree, out: list, is_leaf) -> None:
         return
     tc = _children(tree) if not (is_leaf and is_leaf(tree)) else None
     if tc is None or pc[0] is not tc[0] or pc[1] != tc[1] or len(pc[2]) != len(tc[2]):
-        raise ValueError(f"{structure(prefix)} is not a tree prefix of {structure(tree)}")
+        raise TreeError(f"{structure(prefix)} is not a tree prefix of {structure(tree)}")
     for p, t in zip(pc[2], tc[2]):
         _broadcast(p, t, out, is_leaf)
 

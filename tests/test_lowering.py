@@ -1,4 +1,5 @@
 """Golden StableHLO text for a few lowerings, and exact constants through XLA."""
+# ruff: noqa: E501  (golden StableHLO lines are long)
 import textwrap
 
 import ml_dtypes

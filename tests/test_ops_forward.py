@@ -44,8 +44,9 @@ def test_forward(case, dtype):
         native = case.ref(*arrays)
         for g, n in zip(got if isinstance(got, list) else [got],
                         native if isinstance(native, (tuple, list)) else [native]):
-            assert np.asarray(g).dtype == np.asarray(n).dtype, \
-                f"{case.name} [{dtype}]: result dtype {np.asarray(g).dtype}, NumPy gives {np.asarray(n).dtype}"
+            got_dtype, numpy_dtype = np.asarray(g).dtype, np.asarray(n).dtype
+            assert got_dtype == numpy_dtype, \
+                f"{case.name} [{dtype}]: result dtype {got_dtype}, NumPy gives {numpy_dtype}"
     assert_close(got, expected, rtol, atol, f"{case.name} [{dtype}]")
 
 

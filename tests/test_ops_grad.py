@@ -63,7 +63,8 @@ def _check(f, primals, rng, rtol, label):
     grads = pullback(tuple(full_cts) if len(full_cts) > 1 else full_cts[0])
     lhs = _dot(tangents, [g.numpy() for g in grads])
     rhs = _dot([t.numpy() for t in touts], cts)
-    assert abs(lhs - rhs) <= 1e-8 * (1 + abs(lhs) + abs(rhs)), f"{label}: <t, vjp c> {lhs} != <jvp t, c> {rhs}"
+    assert abs(lhs - rhs) <= 1e-8 * (1 + abs(lhs) + abs(rhs)), \
+        f"{label}: <t, vjp c> {lhs} != <jvp t, c> {rhs}"
 
 
 @pytest.mark.parametrize("order", [1, 2])

@@ -3,7 +3,6 @@
 Rune (000), Nabla's API reference (001) and worked example (002), the compiled array
 language (003) and TenfloweRS autograd (004)."""
 import numpy as np
-import pytest
 
 import nabla_like as nb
 

@@ -23,7 +23,7 @@ normal = random.gaussian          # nb.normal(shape): stateful; nb.random.normal
 uniform = random.stateful_uniform  # nb.uniform(shape, low, high); nb.random.uniform(key, ...)
 
 from . import folding  # noqa: F401,E402  (attaches peephole folds to the primitives above)
-from ..tensor import Tensor
+from ..tensor import Tensor  # noqa: E402
 
 _ns = globals()
 

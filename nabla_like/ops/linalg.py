@@ -307,6 +307,6 @@ def tensordot(a, b, axes=2) -> Tensor:
     return _contract("tensordot", a, b, (dims_a, dims_b))
 
 
-from .linalg_einsum import einsum
+from .linalg_einsum import einsum  # noqa: E402  (einsum builds on the functions above)
 
 __all__ = ["dot", "dot_general", "einsum", "inner", "matmul", "outer", "tensordot", "vdot"]

@@ -498,7 +498,7 @@ logsoftmax = log_softmax
 
 # The cumulative ops sit in their own file; importing it here registers them and puts
 # them in `nb.*` with the rest of the family (cumulative.py imports this module).
-from .cumulative import cumprod, cumsum
+from .cumulative import cumprod, cumsum  # noqa: E402
 
 __all__ = ["all", "any", "argmax", "argmin", "cumprod", "cumsum", "expand_reduced",
            "log_softmax", "logsoftmax", "logsumexp", "max", "mean", "min", "prod", "reduce_max",
