@@ -6,7 +6,7 @@ This module gathers the public functions and installs Tensor's operator methods.
 """
 from __future__ import annotations
 
-from . import elementwise, indexing, linalg, nn, random, reduce, shape  # noqa: F401
+from . import elementwise, indexing, linalg, random, reduce, shape  # noqa: F401
 # files that extend a family (each family file re-exports them too)
 from . import (activations, bitwise, cumulative, gather_scatter, linalg_einsum,  # noqa: F401
                shape_dynamic, shape_tiling)
@@ -15,7 +15,6 @@ from .bitwise import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
 from .linalg import *  # noqa: F401,F403
-from .nn import *  # noqa: F401,F403
 from .random import *  # noqa: F401,F403  (the stateful API: seed, gaussian, rand, randn)
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
