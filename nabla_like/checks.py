@@ -88,13 +88,14 @@ class _Tally:
         got = np.asarray(got, dtype=np.float64)
         want = np.asarray(want, dtype=np.float64)
         err = np.abs(got - want)
-        rel = err / np.maximum(np.abs(want), 1e-12)
+        # relative error where the expected value is not itself below the noise floor
+        rel = np.where(np.abs(want) > self.atol, err / np.maximum(np.abs(want), 1e-300), 0.0)
         bad = err > self.atol + self.rtol * np.abs(want)
         self.checked += err.size
         self.failed += int(bad.sum())
         if err.size:
             self.max_abs = max(self.max_abs, float(err.max()))
-            self.max_rel = max(self.max_rel, float(np.where(err > self.atol, rel, 0).max()))
+            self.max_rel = max(self.max_rel, float(rel.max()))
         if bad.any():
             idx = np.unravel_index(int(np.argmax(np.where(bad, err, -1))), err.shape) if err.ndim else ()
             self.failures.append(f"{label}: at {idx} got {float(got[idx]):.6g}, "
