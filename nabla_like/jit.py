@@ -24,7 +24,7 @@ import lowering
 from lowering import runtime
 
 from . import tree as tree_util
-from .core import DONATED, grad_mode
+from .core import DONATED, _new_tensor, grad_mode
 from .errors import CompileError, JitError, raise_error
 from .ir import Aval, Graph, Value
 from .lazy import LAZY, realize
@@ -214,27 +214,46 @@ class Jitted:
         return self._run(entry, leaves)
 
     def _run(self, entry: _Entry, leaves: list):
+        # The common case in one pass: materialized eager tensors without grad history.
+        buffers = []
+        for leaf in leaves:
+            if type(leaf) is not Tensor:
+                return self._run_general(entry, leaves)
+            v = leaf._value
+            b = v.buffer
+            if b is None or v.ctx is not LAZY or (v.requires_grad and grad_mode.enabled):
+                return self._run_general(entry, leaves)
+            buffers.append(b)
+        for v in entry.graph.consts:
+            if v.buffer is None:
+                return self._run_general(entry, leaves)
+            buffers.append(v.buffer)
+        return self._execute(entry, leaves, buffers)
+
+    def _run_general(self, entry: _Entry, leaves: list):
+        """Traced or grad-tracking arguments replay the graph; pending tensors are realized
+        first; Python scalars and arrays are put on the device."""
         tensors = [leaf for leaf in leaves if isinstance(leaf, Tensor)]
         inline = any(t._value.ctx.level != 0 for t in tensors) or (
             grad_mode.enabled and any(t._value.requires_grad for t in tensors))
         if inline:
             return self._replay(entry, leaves)
         graph = entry.graph
-        device = runtime.default_device()
         pending = [t for t in tensors if t._value.buffer is None]
-        consts = graph.consts
-        pending += [Tensor._wrap(v) for v in consts if v.buffer is None]
+        pending += [Tensor._wrap(v) for v in graph.consts if v.buffer is None]
         if pending:
             realize(pending, "jit")
         buffers = []
         for leaf, aval in zip(leaves, graph.in_avals):
             if isinstance(leaf, Tensor):
-                v = leaf._value
-                buffers.append(v.buffer)
+                buffers.append(leaf._value.buffer)
             else:
-                buffers.append(device.put(runtime.aligned_copy(np.asarray(leaf, aval.dtype.np))))
-        for v in consts:
-            buffers.append(v.buffer)
+                host = runtime.aligned_copy(np.asarray(leaf, aval.dtype.np))
+                buffers.append(entry.executable.device.put(host))
+        buffers.extend(v.buffer for v in graph.consts)
+        return self._execute(entry, leaves, buffers)
+
+    def _execute(self, entry: _Entry, leaves: list, buffers: list):
         results = entry.executable(buffers)
         for i in entry.donated:
             leaf = leaves[i]
@@ -245,7 +264,12 @@ class Jitted:
         for aval, buf in zip(entry.out_avals, results):
             v = Value(aval, None, 0, LAZY)
             v.buffer = buf
-            outs.append(Tensor._wrap(v))
+            t = _new_tensor(Tensor)
+            t._value = v
+            t.grad = None
+            outs.append(t)
+        if entry.out_tree.kind is tree_util.LEAF.kind:
+            return outs[0]
         return tree_util.unflatten(entry.out_tree, outs)
 
     def _replay(self, entry: _Entry, leaves: list):
