@@ -16,7 +16,9 @@ import time
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+# XLA logs through absl to stderr; its errors reach users as exceptions, so keep stderr
+# quiet unless the user asks (TF_CPP_MIN_LOG_LEVEL=0 shows everything).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 _lock = threading.Lock()
 _clients: dict[str, object] = {}
@@ -111,6 +113,19 @@ def devices(platform: str | None = None) -> list[Device]:
     if platform is None:
         return [d for ds in _devices.values() for d in ds]
     return list(_devices.get(platform, []))
+
+
+class UnknownDevice(ValueError):
+    pass
+
+
+def devices_checked(platform: str | None = None) -> list[Device]:
+    """Like devices(), but an unknown platform, or one with no device, raises."""
+    found = devices(platform)
+    if platform is not None and not found:
+        known = sorted({d.platform for d in devices()})
+        raise UnknownDevice(f"no {platform!r} device is available (available: {', '.join(known)})")
+    return found
 
 
 def default_device() -> Device:

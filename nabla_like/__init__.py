@@ -34,9 +34,13 @@ bool = bool_  # noqa: A001 - nb.bool, as numpy's np.bool
 
 
 def devices(platform: str | None = None):
-    """The devices XLA can run on (`nb.devices()` -> [Device(cpu:0)])."""
+    """The devices XLA can run on (`nb.devices()` -> [Device(cpu:0)]); `platform` ("cpu",
+    "gpu") filters them, and a platform with no device raises nb.DeviceError."""
     from lowering import runtime
-    return runtime.devices(platform)
+    try:
+        return runtime.devices_checked(platform)
+    except runtime.UnknownDevice as e:
+        errors.raise_error(DeviceError, "devices", str(e))
 
 
 __version__ = "0.1.0"

@@ -12,23 +12,15 @@ import weakref
 from typing import Sequence
 
 from . import tree as tree_util
-from .core import full_in, grad_mode
+from .core import enable_grad, full_in, grad_recording, no_grad
 from .errors import BackwardError, DTypeError, raise_error
 from .ir import Graph, Node, Value, format_graph, toposort
 from .tensor import Tensor
 from .transforms.graphs import backward_pass
 
 
-class _grad_mode:
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-
-    def __enter__(self):
-        self.prev = grad_mode.enabled
-        grad_mode.enabled = self.enabled
-
-    def __exit__(self, *exc):
-        grad_mode.enabled = self.prev
+def _grad_mode(enabled: bool):
+    return enable_grad() if enabled else no_grad()
 
 
 def set_requires_grad(t: Tensor, flag: bool) -> None:
@@ -108,6 +100,13 @@ def backward(outputs, cotangents=None, retain_graph: bool | None = None,
         Tensor([2. 4.] : f32[2])
     """
     outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    for out in outs:
+        if not isinstance(out, Tensor):
+            raise_error(BackwardError, "backward", f"outputs must be tensors, got a "
+                        f"{type(out).__name__}")
+        if out._value.ctx.level != 0:
+            raise_error(BackwardError, "backward", "backward() works on eager tensors; inside "
+                        "grad/vmap/jit use nb.grad or nb.vjp instead")
     if cotangents is None:
         cts = [None] * len(outs)
     else:
@@ -205,7 +204,7 @@ def update_inplace(t: Tensor, result: Tensor) -> Tensor:
     """`t op= x`: rebind `t` to the result, keeping it a leaf parameter if it was one."""
     v = t._value
     if _is_leaf(v) and v.requires_grad:
-        if grad_mode.enabled:
+        if grad_recording(v.ctx):
             raise_error(BackwardError, "in-place update", f"a leaf tensor {v.aval.short()} that "
                         f"requires grad is used in an in-place operation; update parameters "
                         f"inside `with nb.no_grad():`")

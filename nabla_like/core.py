@@ -188,39 +188,55 @@ def is_tracing() -> bool:
 # Gradient recording mode (no_grad)
 # ---------------------------------------------------------------------------
 class _GradMode:
+    """Whether operations record gradient history. `no_grad` turns it off for the
+    contexts that exist when it is entered (`depth` of them); traces opened inside
+    it (a transform applied under no_grad) still differentiate normally."""
     enabled = True
+    depth = 0
 
 
 grad_mode = _GradMode()
 
 
-class no_grad(contextlib.ContextDecorator):
-    """Context manager and decorator: operations inside record no gradient history.
+def grad_recording(ctx: Context) -> bool:
+    """Whether ops recorded in `ctx` now carry gradient history."""
+    return grad_mode.enabled or ctx.level >= grad_mode.depth
+
+
+class _SetGradMode(contextlib.ContextDecorator):
+    def __init__(self, enabled: bool):
+        self._enabled = enabled
+
+    def __enter__(self):
+        self._prev = (grad_mode.enabled, grad_mode.depth)
+        grad_mode.enabled = self._enabled
+        if not self._enabled:
+            grad_mode.depth = len(_stack)
+        return self
+
+    def __exit__(self, *exc):
+        grad_mode.enabled, grad_mode.depth = self._prev
+        return False
+
+
+class no_grad(_SetGradMode):
+    """Context manager and decorator: operations inside record no gradient history,
+    and inside a transform they are constants to its derivatives.
 
     Example:
         >>> with nb.no_grad():
-        ...     w = w - 0.1 * w.grad
+        ...     w -= 0.1 * w.grad
     """
 
-    def __enter__(self):
-        self._prev = grad_mode.enabled
-        grad_mode.enabled = False
-        return self
-
-    def __exit__(self, *exc):
-        grad_mode.enabled = self._prev
-        return False
+    def __init__(self):
+        super().__init__(False)
 
 
-class enable_grad(contextlib.ContextDecorator):
-    def __enter__(self):
-        self._prev = grad_mode.enabled
-        grad_mode.enabled = True
-        return self
+class enable_grad(_SetGradMode):
+    """Context manager and decorator: record gradient history again inside no_grad."""
 
-    def __exit__(self, *exc):
-        grad_mode.enabled = self._prev
-        return False
+    def __init__(self):
+        super().__init__(True)
 
 
 # ---------------------------------------------------------------------------
@@ -301,7 +317,7 @@ def _output_values(node: Node, ctx: Context) -> list[Value]:
             rg = True
         if v.depth > depth:
             depth = v.depth
-    rg = rg and grad_mode.enabled and prim.differentiable
+    rg = rg and prim.differentiable and grad_recording(ctx)
     outs = []
     for i, aval in enumerate(node.out_avals):
         value = Value(aval, node, i, ctx)
@@ -316,7 +332,7 @@ def _finish(ctx: Context, prim: Primitive, result):
     """Track a lazy result for realization; inside traces, cut what no_grad computed."""
     if ctx.level == 0:
         ctx.track(result)
-    elif not grad_mode.enabled and prim.differentiable:
+    elif prim.differentiable and not grad_recording(ctx):
         result = _constant_under_no_grad(result)
     return result
 
@@ -364,7 +380,7 @@ def bind(prim: Primitive, *args: Tensor, **params):
         out = prim.abstract_eval(*avals, **params)
         value = Value(out, Node(prim, params, tuple(vals), (out,)), 0, ctx)
         value.depth = depth + 1
-        if rg and grad_mode.enabled and prim.differentiable and out.dtype.kind == "f":
+        if rg and prim.differentiable and out.dtype.kind == "f" and grad_recording(ctx):
             value.requires_grad = True
         result = _new_tensor(Tensor)
         result._value = value
@@ -438,7 +454,11 @@ def _canonical_scalar(value, dtype: DType):
         return float(value)
     if dtype.kind == "b":
         return bool(value)
-    return int(value)
+    value = int(value)
+    lo, span = (-(1 << (dtype.bits - 1)), 1 << dtype.bits) if dtype.kind == "i" else (0, 1 << dtype.bits)
+    if not lo <= value < lo + span:
+        value = (value - lo) % span + lo  # wraps around, as a cast to `dtype` does
+    return value
 
 
 def full_in(ctx: Context, shape: tuple[int, ...], value, dtype: DType, weak: bool = False) -> Tensor:
@@ -495,8 +515,8 @@ def concrete_check(t: Tensor, what: str) -> None:
     """Raise if `t` is abstract (being traced) and `what` needs its value."""
     ctx = t._value.ctx
     if ctx.level != 0:
-        if ctx is DONATED:
-            _donated_error(what, t._value)
+        if not ctx.alive:
+            _leak(what, t._value, ctx)
         raise_error(ConcretizationError, what,
                     f"the value of a traced tensor {t._value.aval.short()} is not known while "
                     f"tracing under {getattr(ctx, 'transform', 'a transform')}; use nb.where / "

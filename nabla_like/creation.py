@@ -31,6 +31,8 @@ from .tensor import Tensor
 
 
 def _host_to_tensor(array: np.ndarray, copy: bool = True) -> Tensor:
+    if not array.dtype.isnative:  # big-endian data: the same values in machine byte order
+        array = array.astype(array.dtype.newbyteorder("="))
     dtype = as_dtype(array.dtype)
     if copy or not runtime.is_aligned(array):
         array = runtime.aligned_copy(np.asarray(array))

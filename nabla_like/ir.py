@@ -14,6 +14,7 @@ Every walk here is iterative; a 100,000-node chain is an ordinary input.
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any, Iterable, Sequence
 
 from .dtypes import DType
@@ -103,7 +104,7 @@ class Node:
         self.out_avals = out_avals
         self.out_ids = (next(_ids),) if len(out_avals) == 1 else tuple(next(_ids) for _ in out_avals)
         # Hashable structural signature of the op itself (inputs excluded).
-        self.sig = (prim.name, tuple(params.items()), out_avals) if params else (prim.name, out_avals)
+        self.sig = (prim.name, _param_key(params), out_avals) if params else (prim.name, out_avals)
         self.freed = False
 
     def copy_to(self, inputs: tuple["Value", ...]) -> "Node":
@@ -118,25 +119,38 @@ class Node:
         return f"Node({self.prim.name})"
 
 
+def _param_key(params: dict) -> tuple:
+    """Params as a key. Floats that compare equal but differ (-0.0 vs 0.0, and NaN,
+    which equals nothing) are spelled out, so a cache never confuses or misses them."""
+    items = tuple(params.items())
+    for _, v in items:
+        if type(v) is float and (v != v or (v == 0.0 and math.copysign(1.0, v) < 0)):
+            return tuple((k, ("float", repr(v)) if type(v) is float else v) for k, v in items)
+    return items
+
+
 class Graph:
     """Inputs, nodes in topological order, outputs. `consts` are the outer values
     captured by the trace; they are the trailing `len(consts)` inputs."""
 
-    __slots__ = ("inputs", "nodes", "outputs", "consts", "in_tree", "out_tree", "_out_values")
+    __slots__ = ("inputs", "nodes", "outputs", "consts", "num_consts", "in_tree", "out_tree")
 
     def __init__(self, inputs: list[Value], nodes: list[Node], outputs: list[Value],
-                 consts: Sequence[Value] = (), in_tree=None, out_tree=None):
+                 consts: Sequence[Value] = (), in_tree=None, out_tree=None,
+                 num_consts: int | None = None):
         self.inputs = list(inputs)
         self.nodes = list(nodes)
         self.outputs = list(outputs)
         self.consts = list(consts)
+        # A graph kept in a cache holds no consts (they would pin their buffers), only
+        # their number: whoever replays it passes the consts of a fresh trace.
+        self.num_consts = len(self.consts) if num_consts is None else num_consts
         self.in_tree = in_tree
         self.out_tree = out_tree
-        self._out_values = None
 
     @property
     def num_args(self) -> int:
-        return len(self.inputs) - len(self.consts)
+        return len(self.inputs) - self.num_consts
 
     @property
     def in_avals(self) -> list[Aval]:

@@ -14,6 +14,7 @@ become inputs of the executable bound to the values seen then.
 from __future__ import annotations
 
 import functools
+import inspect
 import time
 import weakref
 from typing import Callable, Sequence
@@ -24,8 +25,8 @@ import lowering
 from lowering import runtime
 
 from . import tree as tree_util
-from .core import DONATED, _new_tensor, grad_mode
-from .errors import CompileError, JitError, raise_error
+from .core import DONATED, _leak, _new_tensor, grad_recording
+from .errors import CompileError, DTypeError, JitError, raise_error
 from .ir import Aval, Graph, Value
 from .lazy import LAZY, realize
 from .tensor import Tensor
@@ -89,6 +90,11 @@ class Compiled:
         self._entry = entry
 
     def __call__(self, *args, **kwargs):
+        key = self._jitted._key(args, kwargs)[0]
+        if key != self._entry.key_desc:
+            why = self._jitted._explain_against(self._entry.key_desc, key)
+            raise_error(JitError, "compiled", f"the arguments do not match the signature this "
+                        f"executable was compiled for ({why})")
         return self._jitted(*args, **kwargs)
 
     def as_text(self) -> str:
@@ -123,10 +129,17 @@ class Jitted:
     def __init__(self, fun: Callable, static_argnums=(), static_argnames=(), donate_argnums=()):
         functools.update_wrapper(self, fun)
         self.fun = fun
-        self.static_argnums = tuple(sorted({static_argnums} if isinstance(static_argnums, int)
-                                           else set(static_argnums)))
-        self.static_argnames = tuple((static_argnames,) if isinstance(static_argnames, str)
-                                     else static_argnames)
+        nums = {static_argnums} if isinstance(static_argnums, int) else set(static_argnums)
+        names = {static_argnames} if isinstance(static_argnames, str) else set(static_argnames)
+        # Like JAX, a static parameter is static however it is passed: map argnums to
+        # names and names to argnums through the signature.
+        positional = _positional_params(fun)
+        if positional is not None:
+            nums = {i + len(positional) if i < 0 else i for i in nums}
+            names |= {positional[i] for i in nums if 0 <= i < len(positional)}
+            nums |= {positional.index(n) for n in names if n in positional}
+        self.static_argnums = tuple(sorted(nums))
+        self.static_argnames = tuple(sorted(names))
         self.donate_argnums = tuple((donate_argnums,) if isinstance(donate_argnums, int)
                                     else donate_argnums)
         self._cache: dict = {}
@@ -148,11 +161,7 @@ class Jitted:
         if not self.static_argnums and not self.static_argnames:
             return args, kwargs, ()
         n = len(args)
-        for i in self.static_argnums:
-            if not -n <= i < n:
-                raise_error(JitError, "jit", f"static_argnums {i} is out of range for a call with "
-                            f"{n} positional arguments")
-        statics_pos = {i % n for i in self.static_argnums}
+        statics_pos = {i + n if i < 0 else i for i in self.static_argnums}
         static_vals = []
         dyn_args = []
         for i, a in enumerate(args):
@@ -214,6 +223,8 @@ class Jitted:
         return self._run(entry, leaves)
 
     def _run(self, entry: _Entry, leaves: list):
+        if entry.donated:
+            return self._run_general(entry, leaves)
         # The common case in one pass: materialized eager tensors without grad history.
         buffers = []
         for leaf in leaves:
@@ -221,7 +232,7 @@ class Jitted:
                 return self._run_general(entry, leaves)
             v = leaf._value
             b = v.buffer
-            if b is None or v.ctx is not LAZY or (v.requires_grad and grad_mode.enabled):
+            if b is None or v.ctx is not LAZY or (v.requires_grad and grad_recording(LAZY)):
                 return self._run_general(entry, leaves)
             buffers.append(b)
         for v in entry.graph.consts:
@@ -234,24 +245,40 @@ class Jitted:
         """Traced or grad-tracking arguments replay the graph; pending tensors are realized
         first; Python scalars and arrays are put on the device."""
         tensors = [leaf for leaf in leaves if isinstance(leaf, Tensor)]
+        for t in tensors:
+            if not t._value.ctx.alive:
+                _leak("jit", t._value, LAZY)
         inline = any(t._value.ctx.level != 0 for t in tensors) or (
-            grad_mode.enabled and any(t._value.requires_grad for t in tensors))
+            grad_recording(LAZY) and any(t._value.requires_grad for t in tensors))
         if inline:
             return self._replay(entry, leaves)
         graph = entry.graph
         pending = [t for t in tensors if t._value.buffer is None]
         pending += [Tensor._wrap(v) for v in graph.consts if v.buffer is None]
-        if pending:
+        if entry.donated:
+            self._check_donation(entry, leaves)
+            # Pending work may read a donated buffer: compute it before the buffer is reused.
+            realize(pending, "jit")
+        elif pending:
             realize(pending, "jit")
         buffers = []
         for leaf, aval in zip(leaves, graph.in_avals):
             if isinstance(leaf, Tensor):
                 buffers.append(leaf._value.buffer)
             else:
-                host = runtime.aligned_copy(np.asarray(leaf, aval.dtype.np))
-                buffers.append(entry.executable.device.put(host))
+                buffers.append(entry.executable.device.put(_host_scalar(leaf, aval)))
         buffers.extend(v.buffer for v in graph.consts)
         return self._execute(entry, leaves, buffers)
+
+    def _check_donation(self, entry: _Entry, leaves: list) -> None:
+        donated = [leaves[i]._value for i in entry.donated if isinstance(leaves[i], Tensor)]
+        seen = set()
+        for i, leaf in enumerate(leaves):
+            if isinstance(leaf, Tensor) and id(leaf._value) in seen:
+                raise_error(JitError, "jit", f"a donated tensor {leaf._value.aval.short()} is also "
+                            f"passed as another argument; XLA cannot reuse a buffer it still reads")
+            if isinstance(leaf, Tensor) and leaf._value in donated:
+                seen.add(id(leaf._value))
 
     def _execute(self, entry: _Entry, leaves: list, buffers: list):
         results = entry.executable(buffers)
@@ -340,9 +367,11 @@ class Jitted:
         return out
 
     def _explain(self, key) -> str:
-        prev = self._last_key
-        if prev is None:
+        if self._last_key is None:
             return "first call"
+        return self._explain_against(self._last_key, key)
+
+    def _explain_against(self, prev, key) -> str:
         (t0, s0, st0), (t1, s1, st1) = prev, key
         if t0 != t1:
             return f"the argument structure changed: {t0} -> {t1}"
@@ -375,6 +404,26 @@ class Jitted:
     def clear_cache(self) -> None:
         self._cache.clear()
         self._last_key = None
+
+
+def _positional_params(fun) -> list[str] | None:
+    """Names of the parameters that can be passed by position, or None if unknown."""
+    try:
+        params = inspect.signature(fun).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return [p.name for p in params if p.kind in kinds]
+
+
+def _host_scalar(leaf, aval: Aval) -> np.ndarray:
+    """A dynamic Python scalar or array argument as an aligned host array of its aval."""
+    try:
+        return runtime.aligned_copy(np.asarray(leaf, aval.dtype.np))
+    except OverflowError:
+        raise_error(DTypeError, "jit", f"the Python value {leaf!r} does not fit the argument's "
+                    f"type {aval.short()} (Python ints are traced as int32; pass a tensor of a "
+                    f"wider dtype or mark the argument static)")
 
 
 def _sig_str(sig) -> str:

@@ -14,6 +14,7 @@ a pending `backward()` may still differentiate keep their node until then.
 from __future__ import annotations
 
 import weakref
+from collections import OrderedDict
 
 import numpy as np
 
@@ -52,12 +53,12 @@ class LazyContext(Context):
             for t in result:
                 self.pending[t._value.id] = _ref(t)
             if result and result[0]._value.depth > AUTO_REALIZE_DEPTH:
-                realize((), "auto")
+                realize(result, "auto", with_live=False)
         else:
             v = result._value
             self.pending[v.id] = _ref(result)
             if v.depth > AUTO_REALIZE_DEPTH:
-                realize((), "auto")
+                realize((result,), "auto", with_live=False)
 
     def __repr__(self) -> str:
         return "LazyContext()"
@@ -66,7 +67,8 @@ class LazyContext(Context):
 LAZY = LazyContext()
 _stack.insert(0, LAZY)
 
-_programs: dict = {}
+_programs: "OrderedDict[tuple, runtime.Executable]" = OrderedDict()
+PROGRAM_CACHE_SIZE = 512  # least recently used programs beyond this are dropped
 
 
 class ProgramCache:
@@ -84,10 +86,10 @@ class ProgramCache:
         return len(_programs)
 
 
-def _pending_roots(extra) -> list[Value]:
+def _pending_roots(extra, with_live: bool = True) -> list[Value]:
     roots: list[Value] = []
     seen: set[int] = set()
-    for ref in LAZY.pending.values():
+    for ref in (LAZY.pending.values() if with_live else ()):
         t = ref()
         if t is None:
             continue
@@ -100,7 +102,8 @@ def _pending_roots(extra) -> list[Value]:
         if v.buffer is None and v.node is not None and v.id not in seen:
             seen.add(v.id)
             roots.append(v)
-    LAZY.pending.clear()
+    if with_live:
+        LAZY.pending.clear()
     return roots
 
 
@@ -150,11 +153,13 @@ def _compile(order, buffers, literals, roots, device):
                            f"{type(e).__name__}: {str(e)[:2000]}") from e
 
 
-def realize(tensors, reason: str = "realize") -> None:
-    """Materialize `tensors` together with every other live pending tensor."""
+def realize(tensors, reason: str = "realize", with_live: bool = True) -> None:
+    """Materialize `tensors` together with every other live pending tensor (only `tensors`
+    without `with_live`: the depth safety net cuts a chain without turning everything
+    alive, a transform's intermediates say, into outputs of one program)."""
     for t in tensors:
         concrete_check(t, reason)
-    roots = _pending_roots(tensors)
+    roots = _pending_roots(tensors, with_live)
     for t in tensors:
         v = t._value
         if v.buffer is None and v.node is None:
@@ -169,8 +174,11 @@ def realize(tensors, reason: str = "realize") -> None:
         ProgramCache.misses += 1
         exe = _compile(order, buffers, literals, roots, device)
         _programs[key] = exe
+        if len(_programs) > PROGRAM_CACHE_SIZE:
+            _programs.popitem(last=False)
     else:
         ProgramCache.hits += 1
+        _programs.move_to_end(key)
     args = [v.buffer for v in buffers]
     for dtype, leaves in literals.items():
         args.append(device.put(np.array([v.literal for v in leaves], dtype=dtype.np)))

@@ -18,7 +18,7 @@ from typing import Any, Callable
 from .errors import TreeError
 
 __all__ = ["flatten", "unflatten", "map", "leaves", "structure", "register_pytree_node",
-           "register_dataclass", "TreeDef", "tree_map", "all_leaves_match"]
+           "register_dataclass", "TreeDef", "tree_map", "all_leaves_match", "sorted_keys"]
 
 _registry: dict[type, tuple[Callable, Callable]] = {}
 
@@ -33,7 +33,11 @@ class TreeDef:
         self.aux = aux
         self.children = children
         self.num_leaves = 1 if kind is _LEAF else sum(c.num_leaves for c in children)
-        self._hash = hash((kind, aux, children))
+        try:
+            self._hash = hash((kind, aux, children))
+        except TypeError:
+            raise TreeError(f"the static (meta) data of a {getattr(kind, '__name__', kind)} pytree "
+                            f"node must be hashable, got {aux!r}") from None
 
     def __eq__(self, other) -> bool:
         return (isinstance(other, TreeDef) and self._hash == other._hash and self.kind == other.kind
@@ -117,7 +121,7 @@ def _children(x):
     if t is list:
         return list, None, x
     if t is dict:
-        keys = tuple(sorted(x, key=_sort_key))
+        keys = tuple(sorted_keys(x))
         return dict, keys, [x[k] for k in keys]
     if x is None:
         return type(None), None, ()
@@ -131,6 +135,11 @@ def _children(x):
     if _is_namedtuple(x):
         return t, None, tuple(x)
     return None
+
+
+def sorted_keys(d: dict) -> list:
+    """The keys of a dict in the order pytrees flatten it."""
+    return sorted(d, key=_sort_key)
 
 
 def _sort_key(k):
@@ -157,6 +166,9 @@ def _flatten(x, out: list, is_leaf) -> TreeDef:
 
 def unflatten(treedef: TreeDef, leaves) -> Any:
     """Rebuild a pytree of structure `treedef` from its leaves."""
+    leaves = list(leaves)
+    if len(leaves) < treedef.num_leaves:
+        raise TreeError(f"unflatten: {treedef} needs {treedef.num_leaves} leaves, got {len(leaves)}")
     it = iter(leaves)
     out = _unflatten(treedef, it)
     rest = object()

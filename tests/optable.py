@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import pkgutil
+import zlib
 from typing import Any, Callable, Sequence
 
 import ml_dtypes
@@ -110,6 +111,11 @@ def make_array(rng: np.random.Generator, spec: Arg, dtype: str, low: float, high
     hi = high if spec.high is None else spec.high
     x = rng.uniform(lo, hi, size=shape)
     return x.astype(np_dtype(kind))
+
+
+def case_seed(case: OpCase, salt: int = 0) -> int:
+    """A seed fixed per case (str hashes change with every process)."""
+    return (zlib.crc32(case.name.encode()) + salt) % 2**32
 
 
 def all_cases() -> list[OpCase]:

@@ -152,3 +152,25 @@ def test_grad_errors_name_the_transform_and_line():
     with pytest.raises(nb.TransformError) as e:
         nb.grad(lambda x, y: x, argnums=(0, 3))(nb.ones(()), nb.ones(()))
     check(e, "grad", "argnums", "2 positional arguments")
+
+
+def test_more_user_mistakes_are_nabla_errors():
+    with pytest.raises(nb.BackwardError, match="must be tensors"):
+        nb.backward(3.0)
+    with pytest.raises(nb.DeviceError) as e:
+        nb.devices("tpu")
+    check(e, "devices", "tpu")
+    with pytest.raises(nb.UsageError):
+        len(nb.tensor(1.0))
+    with pytest.raises(nb.TreeError):
+        nb.tree.unflatten(nb.tree.structure([1, 2]), [1])
+    assert (nb.tensor([1.0]) == None) is False  # noqa: E711
+    assert None not in [nb.tensor(1.0)]
+
+
+def test_escaped_tracer_reads_and_jit_calls_are_leak_errors():
+    leaked = []
+    nb.grad(lambda x: (leaked.append(x), nb.sum(x))[1])(nb.ones(2))
+    for use in (lambda t: t.numpy(), lambda t: t.item(), lambda t: nb.jit(lambda v: v)(t)):
+        with pytest.raises(nb.TracerLeakError):
+            use(leaked[0])

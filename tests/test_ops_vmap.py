@@ -4,20 +4,22 @@ import pytest
 
 import nabla_like as nb
 
-from .optable import all_cases
+from .optable import all_cases, case_seed
 
 CASES = [c for c in all_cases() if c.vmap]
 
 
-def placements(case, arrays):
-    """in_axes choices: all 0, all last, and each argument shared (None) in turn."""
+def placements(case, arrays, every_axis: bool):
+    """in_axes choices: all 0, all last, each argument shared (None) in turn, and with
+    `every_axis` each argument mapped along each of its possible axes (others at 0)."""
     n = len(arrays)
     out = [tuple(0 for _ in arrays), tuple(-1 for _ in arrays)]
-    if n > 1:
-        for k in range(n):
+    for k in range(n):
+        if n > 1:
             out.append(tuple(None if i == k else 0 for i in range(n)))
-    else:
-        out.append((1,) if arrays[0].ndim >= 1 else (0,))
+        if every_axis:
+            for ax in range(1, arrays[k].ndim + 1):
+                out.append(tuple(ax if i == k else 0 for i in range(n)))
     return list(dict.fromkeys(out))
 
 
@@ -47,10 +49,10 @@ def _as_list(out):
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES])
 def test_vmap(case, size):
     dtype = "float32" if "float32" in case.dtypes else case.dtypes[0]
-    rng = np.random.default_rng(abs(hash(case.name)) % 2**32)
+    rng = np.random.default_rng(case_seed(case))
     shared = case.make_inputs(rng, dtype)
     per_example = [case.make_inputs(rng, dtype) for _ in range(size)]
-    for in_axes in placements(case, shared):
+    for in_axes in placements(case, shared, every_axis=size == 3):
         for b in range(size):  # shared args are the same for every example
             for i, ax in enumerate(in_axes):
                 if ax is None:

@@ -13,7 +13,7 @@ def test_ruff_clean():
     ruff = shutil.which("ruff") or os.path.join(os.path.dirname(sys.executable), "ruff")
     if not os.path.exists(ruff):
         pytest.skip("ruff is not installed")
-    result = subprocess.run([ruff, "check", "nabla_like", "lowering", "tests", "benchmarks"],
+    result = subprocess.run([ruff, "check", "nabla_like", "lowering", "tests", "benchmarks", "notebooks"],
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 

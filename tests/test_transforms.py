@@ -403,3 +403,73 @@ def test_10k_op_chain_traces_and_differentiates_in_seconds():
     elapsed = time.perf_counter() - start
     assert len(g.nodes) >= 10_000
     assert elapsed < 60  # seconds, and no RecursionError on a deep graph
+
+
+def test_derivatives_through_casts():
+    x = t64([0.5, -1.5])
+    g = nb.grad(lambda x: nb.sum(nb.cast(x, nb.float32) ** 2))(x)
+    assert g.dtype == nb.float64
+    close(g, [1.0, -3.0])
+    _, t = nb.jvp(lambda x: nb.cast(x, nb.float16) * 2, (x,), (t64([1.0, 1.0]),))
+    assert t.dtype == nb.float16
+    close(t, [2, 2])
+    # integer casts cut the derivative
+    close(nb.grad(lambda x: nb.sum(x * nb.cast(nb.cast(x, nb.int32), nb.float64)))(x), [0, -1])
+    out = nb.vmap(nb.grad(lambda x: nb.cast(x, nb.float32) ** 3))(t64([1.0, 2.0]))
+    close(out, [3, 12])
+
+
+def test_transforms_inside_no_grad_still_differentiate():
+    with nb.no_grad():
+        close(nb.grad(lambda x: nb.sum(x * x))(nb.tensor([1.0, 2.0])), [2, 4])
+        _, t = nb.jvp(lambda x: x * x, (nb.tensor(3.0),), (nb.tensor(1.0),))
+        close(t, 6.0)
+    f = nb.jit(lambda w, x: nb.sum((w * x) ** 2))
+    w, x = nb.tensor([1.0, 2.0]), nb.tensor([3.0, 4.0])
+    with nb.no_grad():
+        f(w, x)  # traced under no_grad first: must not poison the cached graph
+    close(nb.grad(f)(w, x), [18, 64])
+
+
+def test_rewrite_cache_distinguishes_signed_zero_and_pins_nothing():
+    import gc
+    import weakref
+    outs = [nb.value_and_grad(lambda x: x / nb.full((), c))(nb.tensor(1.0))[0].item()
+            for c in (0.0, -0.0)]
+    assert outs == [np.inf, -np.inf]
+
+    def run_once():
+        big = nb.tensor(np.ones((100, 100), np.float32))
+        nb.grad(lambda w: nb.sum(w) * nb.sum(big))(nb.ones((3,))).numpy()
+        return weakref.ref(big._value)
+
+    ref = run_once()
+    gc.collect()
+    assert ref() is None
+
+
+def test_vmap_shares_python_scalars_and_out_axes_none():
+    close(nb.vmap(lambda x, s: x * s)(nb.ones((3, 2)), 2.0), np.full((3, 2), 2.0))
+    a, b = nb.vmap(lambda x, y: (x * 2, y + 1), in_axes=(0, None), out_axes=(0, None))(
+        nb.ones((3,)), nb.tensor(5.0))
+    close(a, [2, 2, 2])
+    close(b, 6.0)
+    with pytest.raises(nb.TransformError, match="out_axes=None"):
+        nb.vmap(lambda x: x * 2, out_axes=None)(nb.ones((3,)))
+
+
+def test_argnums_forms_and_wrt_keywords():
+    f = lambda x, y: nb.sum(x * y * y)  # noqa: E731
+    x, y = nb.tensor([1.0, 2.0]), nb.tensor([3.0, 4.0])
+    close(nb.grad(f, argnums=np.int64(1))(x, y), [6, 16])
+    with pytest.raises(nb.TransformError, match="twice"):
+        nb.grad(f, argnums=(0, 0))(x, y)
+    with pytest.raises(TypeError):
+        nb.grad(f, argnum=1)  # a misspelt option is an error, not ignored
+
+    def loss(w, b=None):
+        return nb.sum(w * b)
+    close(nb.grad(loss, wrt="b")(x, b=y), [1, 2])
+    gw, gb = nb.grad(loss, wrt=("w", "b"))(x, b=y)
+    close(gw, [3, 4])
+    close(gb, [1, 2])

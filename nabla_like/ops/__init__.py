@@ -62,6 +62,10 @@ def _install_tensor_methods() -> None:
         fn = _ns.get(name)
         if fn is not None:
             setattr(Tensor, f"__{dunder}__", fn)
+    # `t == None` is False (and `t in [None]` works), as in NumPy and JAX
+    eq, ne = _ns["equal"], _ns["not_equal"]
+    Tensor.__eq__ = lambda self, other: False if other is None else eq(self, other)
+    Tensor.__ne__ = lambda self, other: True if other is None else ne(self, other)
     for dunder, name in _UNARY.items():
         fn = _ns.get(name)
         if fn is not None:

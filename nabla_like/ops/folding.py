@@ -46,9 +46,19 @@ def _fold_convert(args, *, dtype, weak=False):
     if value is None:
         return None
     x = args[0]
+    if dtype.kind in "iu" and x.dtype.kind in "fiu":
+        # Out-of-range, fractional or NaN values convert as XLA decides (saturating),
+        # not as NumPy does: fold only the exact cases and let XLA do the rest.
+        if value != value or value != int(value) or not _fits(int(value), dtype):
+            return None
     with np.errstate(all="ignore"):
         converted = np.asarray(value, dtype=x.dtype.np).astype(dtype.np).item()
     return full_in(x._value.ctx, x.shape, converted, dtype, weak)
+
+
+def _fits(value: int, dtype) -> bool:
+    info = np.iinfo(dtype.np)
+    return int(info.min) <= value <= int(info.max)
 
 
 def _identity_with(prim_name: str, unit, sides=(0, 1)):

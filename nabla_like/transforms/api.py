@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
 from typing import Any, Callable
 
 import numpy as np
@@ -94,35 +95,51 @@ def _zeros_like_in(t: Tensor) -> Tensor:
 
 
 def _normalize_argnums(fn_name: str, argnums, nargs: int) -> tuple[tuple[int, ...], bool]:
-    single = isinstance(argnums, int)
-    nums = (argnums,) if single else tuple(argnums)
+    """(non-negative positions, whether a single int was given). None means 0 (Nabla's
+    default); NumPy integers are ints."""
+    if argnums is None:
+        argnums = 0
+    single = not isinstance(argnums, (tuple, list))
+    try:
+        nums = (operator.index(argnums),) if single else tuple(operator.index(a) for a in argnums)
+    except TypeError:
+        raise_error(TransformError, fn_name, f"argnums must be an int or a tuple of ints, got "
+                    f"{argnums!r}")
     if not nums:
         raise_error(TransformError, fn_name, "argnums is empty")
     out = []
     for a in nums:
-        if not isinstance(a, int) or not -nargs <= a < nargs:
+        if not -nargs <= a < nargs:
             raise_error(TransformError, fn_name, f"argnums {argnums!r} is out of range for a call "
                         f"with {nargs} positional argument{'s' if nargs != 1 else ''}")
         out.append(a % nargs)
+    if len(set(out)) != len(out):
+        raise_error(TransformError, fn_name, f"argnums {argnums!r} names an argument twice")
     return tuple(out), single
 
 
-def _resolve_wrt(fn_name: str, f: Callable, wrt, args: tuple):
-    """Positions (argnums, single) for parameter names in `wrt`."""
+def _resolve_wrt(fn_name: str, f: Callable, wrt, args: tuple, kwargs: dict):
+    """Argument keys (positions, or names of keyword arguments) for the parameter names in
+    `wrt`, and whether a single name was given."""
     single = isinstance(wrt, str)
     names = (wrt,) if single else tuple(wrt)
     try:
         params = list(inspect.signature(f).parameters)
     except (TypeError, ValueError):
         params = []
-    positions = []
+    keys = []
     for name in names:
-        if name not in params or params.index(name) >= len(args):
-            known = ", ".join(params[:len(args)]) or "none"
+        if name in kwargs:
+            keys.append(name)
+        elif name in params and params.index(name) < len(args):
+            keys.append(params.index(name))
+        else:
+            passed = params[:len(args)] + sorted(kwargs)
             raise_error(TransformError, fn_name, f"wrt names an unknown parameter {name!r} "
-                        f"(positional parameters: {known})")
-        positions.append(params.index(name))
-    return tuple(positions), single
+                        f"(parameters passed in this call: {', '.join(passed) or 'none'})")
+    if len(set(keys)) != len(keys):
+        raise_error(TransformError, fn_name, f"wrt {wrt!r} names a parameter twice")
+    return tuple(keys), single
 
 
 def _split_aux(fn_name: str, out, has_aux: bool):
@@ -137,19 +154,25 @@ def _split_aux(fn_name: str, out, has_aux: bool):
 # ---------------------------------------------------------------------------
 # Reverse mode
 # ---------------------------------------------------------------------------
-def _diff_leaf_selector(argnums: tuple[int, ...], args: tuple):
-    """Which flattened leaves (of (args, kwargs)) are differentiated."""
-    counts = [len(tree_util.leaves(a)) for a in args]
-    starts = np.cumsum([0] + counts)
-    chosen = set()
-    for a in argnums:
-        chosen.update(range(starts[a], starts[a + 1]))
-    return chosen
+def _arg_leaf_ranges(args: tuple, kwargs: dict) -> dict:
+    """For each argument key (position or keyword name): its range of leaf indices in the
+    flattening of (args, kwargs)."""
+    ranges, start = {}, 0
+    for i, a in enumerate(args):
+        n = len(tree_util.leaves(a))
+        ranges[i] = range(start, start + n)
+        start += n
+    for k in tree_util.sorted_keys(kwargs):
+        n = len(tree_util.leaves(kwargs[k]))
+        ranges[k] = range(start, start + n)
+        start += n
+    return ranges
 
 
-def _check_diff_input(fn_name: str, t: Tensor, argnum: int) -> None:
+def _check_diff_input(fn_name: str, t: Tensor, key) -> None:
     if t.dtype.kind != "f":
-        raise_error(GradError, fn_name, f"argument {argnum} has dtype {t.dtype} "
+        label = f"argument {key}" if isinstance(key, int) else f"argument {key!r}"
+        raise_error(GradError, fn_name, f"{label} has dtype {t.dtype} "
                     f"({t._value.aval.short()}); only floating-point inputs can be differentiated")
 
 
@@ -157,22 +180,24 @@ class _VJPCall:
     """Shared core of vjp/grad: trace, split reverse mode, run the forward part."""
 
     def __init__(self, fn_name: str, f, args, kwargs, argnums, has_aux: bool, scalar_out: bool):
+        """`argnums`: the keys of the differentiated arguments (positions or keyword names)."""
         self.fn_name = fn_name
-        chosen = _diff_leaf_selector(argnums, args)
+        ranges = _arg_leaf_ranges(args, kwargs)
+        key_of = {i: key for key in argnums for i in ranges[key]}
+        chosen = set(key_of)
         traced = trace_function(
             f, args, kwargs, fn_name,
             traced=lambda i, leaf: i in chosen and isinstance(leaf, (int, float)))
         self.traced = traced
         self.has_aux = has_aux
         graph = traced.graph
-        leaves_per_arg = [len(tree_util.leaves(a)) for a in args]
-        self.arg_trees = [tree_util.structure(args[a]) for a in argnums]
+        self.arg_trees = [tree_util.structure(args[a] if isinstance(a, int) else kwargs[a])
+                          for a in argnums]
         self.argnums = argnums
         wrt = [i in chosen for i in traced.leaf_index] + [False] * len(graph.consts)
         for i, t in zip(traced.leaf_index, traced.args):
             if i in chosen:
-                argnum = int(np.searchsorted(np.cumsum(leaves_per_arg), i, side="right"))
-                _check_diff_input(fn_name, t, argnum)
+                _check_diff_input(fn_name, t, key_of[i])
         missing = [i for i in chosen if i not in traced.leaf_index]
         if missing:
             raise_error(GradError, fn_name, "a differentiated argument holds a non-numeric leaf")
@@ -237,7 +262,7 @@ class _VJPCall:
 
 
 def value_and_grad(fun: Callable | None = None, argnums=0, has_aux: bool = False, wrt=None,
-                   **ignored):
+                   holomorphic: bool = False, allow_int: bool = False, reduce_axes=()):
     """A function returning `(value, grad)` (or `((value, aux), grad)` with has_aux).
 
     Example:
@@ -245,14 +270,17 @@ def value_and_grad(fun: Callable | None = None, argnums=0, has_aux: bool = False
     """
     if fun is None:
         return functools.partial(value_and_grad, argnums=argnums, has_aux=has_aux, wrt=wrt)
+    return _value_and_grad(fun, argnums, has_aux, wrt, "value_and_grad")
 
+
+def _value_and_grad(fun: Callable, argnums, has_aux: bool, wrt, name: str):
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
         if wrt is not None:
-            nums, single = _resolve_wrt("value_and_grad", fun, wrt, args)
+            nums, single = _resolve_wrt(name, fun, wrt, args, kwargs)
         else:
-            nums, single = _normalize_argnums("value_and_grad", argnums, len(args))
-        call = _VJPCall("grad", fun, args, kwargs, nums, has_aux, scalar_out=True)
+            nums, single = _normalize_argnums(name, argnums, len(args))
+        call = _VJPCall(name, fun, args, kwargs, nums, has_aux, scalar_out=True)
         loss = call.outs[0]
         grads = call.pull([full_in(loss._value.ctx, loss.shape, 1, loss.dtype)])
         g = call.unflatten_grads(grads, single)
@@ -262,7 +290,8 @@ def value_and_grad(fun: Callable | None = None, argnums=0, has_aux: bool = False
     return wrapped
 
 
-def grad(fun: Callable | None = None, argnums=0, has_aux: bool = False, wrt=None, **ignored):
+def grad(fun: Callable | None = None, argnums=0, has_aux: bool = False, wrt=None,
+         holomorphic: bool = False, allow_int: bool = False, reduce_axes=(), mode: str = "reverse"):
     """The gradient of a scalar function with respect to `argnums` (or the parameters named
     in `wrt`). Returns `(grad, aux)` with has_aux. Usable as a decorator.
 
@@ -272,7 +301,7 @@ def grad(fun: Callable | None = None, argnums=0, has_aux: bool = False, wrt=None
     """
     if fun is None:
         return functools.partial(grad, argnums=argnums, has_aux=has_aux, wrt=wrt)
-    vg = value_and_grad(fun, argnums=argnums, has_aux=has_aux, wrt=wrt)
+    vg = _value_and_grad(fun, argnums, has_aux, wrt, "grad")
 
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
@@ -447,10 +476,7 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None):
             if ax is None:
                 continue
             if not _is_array_like(leaf):
-                if isinstance(leaf, (int, float, bool)):
-                    raise_error(TransformError, "vmap", f"in_axes {ax} given for a Python scalar "
-                                f"argument; use None to share it")
-                continue
+                continue  # Python scalars and other non-tensor leaves are shared by every example
             shape = tuple(leaf.shape)
             if not isinstance(ax, int) or not -len(shape) <= ax < len(shape):
                 raise_error(TransformError, "vmap", f"in_axes {ax} is out of range for an argument "
@@ -487,9 +513,6 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None):
             if not -(v.aval.ndim + 1) <= ax <= v.aval.ndim:
                 raise_error(TransformError, "vmap", f"out_axes {ax} is out of range for an output "
                             f"of rank {v.aval.ndim} (+1 batch axis)")
-        if any(ax is None for ax in out_leaves_axes):
-            raise_error(TransformError, "vmap", "out_axes=None is only allowed for unbatched "
-                        "outputs; not supported here")
         vgraph = vmap_graph(graph, in_bdims, size, out_leaves_axes)
         outs = eval_graph(vgraph, list(traced.args) + const_args(graph) + const_args(vgraph))
         return tree_util.unflatten(traced.out_tree, outs)
@@ -572,7 +595,8 @@ def _blocks(stacked: list[Tensor], lead_shapes, trail_shapes, lead_first: bool):
     return blocks
 
 
-def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, **ignored):
+def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
+           allow_int: bool = False):
     """The Jacobian by forward mode: `vmap` of `jvp` over the input basis (one batched program).
 
     Example:
@@ -604,7 +628,8 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, **ignored):
     return jac
 
 
-def jacrev(fun: Callable, argnums=0, has_aux: bool = False, **ignored):
+def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
+           allow_int: bool = False):
     """The Jacobian by reverse mode: `vmap` of the VJP over the output basis.
 
     Example:

@@ -41,19 +41,10 @@ def _output_value(ctx: TraceContext, out) -> Value:
     return v
 
 
-def trace_flat(fn: Callable, in_avals: Sequence[Aval], transform: str = "trace",
-               input_flags: Sequence[bool] | None = None) -> Graph:
-    """Trace `fn(*tensors) -> list of tensors` on abstract inputs into a Graph.
-
-    `input_flags` marks inputs as requiring grad (so imperative backward() works inside).
-    """
+def trace_flat(fn: Callable, in_avals: Sequence[Aval], transform: str = "trace") -> Graph:
+    """Trace `fn(*tensors) -> list of tensors` on abstract inputs into a Graph."""
     with new_trace(transform) as ctx:
-        args = []
-        for i, aval in enumerate(in_avals):
-            v = ctx.new_input(aval)
-            if input_flags is not None and input_flags[i]:
-                v.requires_grad = True
-            args.append(Tensor._wrap(v))
+        args = [Tensor._wrap(ctx.new_input(aval)) for aval in in_avals]
         outs = fn(*args)
         out_values = [_output_value(ctx, o) for o in outs]
     nodes = toposort(out_values, lambda v: False)
@@ -302,7 +293,7 @@ def _vjp_graph(graph: Graph, wrt: Sequence[bool], ct_outputs: Sequence[bool] | N
                      + ctx.const_inputs, nodes, out_values, consts=ctx.const_values)
     residual_values = _values_by_id(graph, residual_ids)
     forward = Graph(graph.inputs, graph.nodes, graph.outputs + residual_values,
-                    consts=graph.consts)
+                    num_consts=graph.num_consts)
     ctx.release()
     return VJPGraphs(forward, backward, len(graph.outputs), ct_nonzero, out_has_ct)
 
@@ -355,7 +346,7 @@ def vmap_interpret(graph: Graph, args: Sequence[Tensor], bdims: Sequence[int | N
 
 
 def vmap_graph(graph: Graph, in_bdims: Sequence[int | None], axis_size: int,
-               out_axes: Sequence[int]) -> Graph:
+               out_axes: Sequence[int | None]) -> Graph:
     return _cached("vmap", graph, (tuple(in_bdims), axis_size, tuple(out_axes)),
                    lambda: _vmap_graph(graph, in_bdims, axis_size, out_axes))
 
@@ -363,7 +354,8 @@ def vmap_graph(graph: Graph, in_bdims: Sequence[int | None], axis_size: int,
 def _vmap_graph(graph: Graph, in_bdims: Sequence[int | None], axis_size: int,
                 out_axes: Sequence[int]) -> Graph:
     """Graph over batched inputs (batch dim `in_bdims[i]` of input i, None = shared) whose
-    outputs carry the batch dimension at `out_axes`."""
+    outputs carry the batch dimension at `out_axes` (None: the output must not depend on
+    the batch, and is returned once)."""
     avals = []
     for v, b in zip(graph.inputs, in_bdims):
         a = v.aval
@@ -377,6 +369,12 @@ def _vmap_graph(graph: Graph, in_bdims: Sequence[int | None], axis_size: int,
         outs, obds = vmap_interpret(graph, args, in_bdims)
         moved = []
         for o, b, ax in zip(outs, obds, out_axes):
+            if ax is None:
+                if b is not None:
+                    raise_error(TransformError, "vmap", f"out_axes=None for an output "
+                                f"{o._value.aval.short()} that depends on the mapped inputs")
+                moved.append(o)
+                continue
             rank = o.ndim + (1 if b is None else 0)
             moved.append(move_bdim(o, b, ax % rank, axis_size))
         return moved
