@@ -19,10 +19,6 @@ from .tensor import Tensor
 from .transforms.graphs import backward_pass
 
 
-def _grad_mode(enabled: bool):
-    return enable_grad() if enabled else no_grad()
-
-
 def set_requires_grad(t: Tensor, flag: bool) -> None:
     v = t._value
     if not flag:
@@ -155,7 +151,7 @@ def backward(outputs, cotangents=None, retain_graph: bool | None = None,
             ctx_of[id(v.node)] = v.ctx
     env = _Env(seen, nodes, ctx_of)
     ct_env = dict(seeds)
-    with _grad_mode(create_graph):
+    with enable_grad() if create_graph else no_grad():
         backward_pass(nodes, env, ct_env, lambda v: v.requires_grad)
         leaves = [(seen[vid], g) for vid, g in ct_env.items()
                   if vid in seen and _is_leaf(seen[vid])]
@@ -228,7 +224,7 @@ def assign_data(t: Tensor, other) -> None:
     from .ops.elementwise import stop_gradient
     v = t._value
     was_param = _is_leaf(v) and v.requires_grad
-    with _grad_mode(False):
+    with no_grad():
         new = stop_gradient(to_tensor(other, "data"))._value  # always a fresh Value
     if was_param:
         new.requires_grad = True

@@ -90,12 +90,14 @@ class Compiled:
         self._entry = entry
 
     def __call__(self, *args, **kwargs):
-        key = self._jitted._key(args, kwargs)[0]
+        jitted = self._jitted
+        key, *_, leaves = jitted._key(args, kwargs)
         if key != self._entry.key_desc:
-            why = self._jitted._explain_against(self._entry.key_desc, key)
+            why = jitted._explain_against(self._entry.key_desc, key)
             raise_error(JitError, "compiled", f"the arguments do not match the signature this "
                         f"executable was compiled for ({why})")
-        return self._jitted(*args, **kwargs)
+        jitted.stats.hits += 1
+        return jitted._run(self._entry, leaves)
 
     def as_text(self) -> str:
         return self._entry.text
@@ -257,9 +259,8 @@ class Jitted:
         pending += [Tensor._wrap(v) for v in graph.consts if v.buffer is None]
         if entry.donated:
             self._check_donation(entry, leaves)
-            # Pending work may read a donated buffer: compute it before the buffer is reused.
-            realize(pending, "jit")
-        elif pending:
+        if pending or entry.donated:
+            # Realizes all live pending work too: it may read a buffer about to be donated.
             realize(pending, "jit")
         buffers = []
         for leaf, aval in zip(leaves, graph.in_avals):
@@ -271,14 +272,12 @@ class Jitted:
         return self._execute(entry, leaves, buffers)
 
     def _check_donation(self, entry: _Entry, leaves: list) -> None:
-        donated = [leaves[i]._value for i in entry.donated if isinstance(leaves[i], Tensor)]
-        seen = set()
-        for i, leaf in enumerate(leaves):
-            if isinstance(leaf, Tensor) and id(leaf._value) in seen:
-                raise_error(JitError, "jit", f"a donated tensor {leaf._value.aval.short()} is also "
+        ids = [id(leaf._value) for leaf in leaves if isinstance(leaf, Tensor)]
+        for i in entry.donated:
+            v = leaves[i]._value if isinstance(leaves[i], Tensor) else None
+            if v is not None and ids.count(id(v)) > 1:
+                raise_error(JitError, "jit", f"a donated tensor {v.aval.short()} is also "
                             f"passed as another argument; XLA cannot reuse a buffer it still reads")
-            if isinstance(leaf, Tensor) and leaf._value in donated:
-                seen.add(id(leaf._value))
 
     def _execute(self, entry: _Entry, leaves: list, buffers: list):
         results = entry.executable(buffers)
