@@ -97,6 +97,6 @@ def _convert(ctx, x, *, dtype, weak=False):
     return ctx.em.op("stablehlo.convert", [x], ctx.aval_out)
 
 
-@register("stop_gradient")
+@register("stop_gradient", "copy")
 def _identity(ctx, x):
     return x

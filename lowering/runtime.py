@@ -200,10 +200,22 @@ def dlpack_capsule(buffer):
 # Compilation and execution
 # ---------------------------------------------------------------------------
 class CompileStats:
+    """XLA compilations and executions in this process, by kind of program: `jit`
+    (a jitted function), `fused` (a pending eager structure compiled as one program)
+    and `kernel` (a one-primitive executable of the eager runtime's op-by-op tier)."""
+
     def __init__(self):
         self.compiles = 0
         self.compile_seconds = 0.0
         self.executions = 0
+        self.by_kind: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def add_compile(self, kind: str, seconds: float) -> None:
+        with self.lock:
+            self.compiles += 1
+            self.compile_seconds += seconds
+            self.by_kind[kind] = self.by_kind.get(kind, 0) + 1
 
     def __repr__(self) -> str:
         return (f"CompileStats(compiles={self.compiles}, compile_seconds={self.compile_seconds:.3f}, "
@@ -229,7 +241,8 @@ class Executable:
                                                  True, True) for a in out_avals]
 
     def __call__(self, buffers: list) -> list:
-        stats.executions += 1
+        with stats.lock:
+            stats.executions += 1
         return self.loaded.execute_sharded(buffers).consume_with_handlers(self.handlers)
 
     def memory_stats(self):
@@ -249,7 +262,8 @@ class Executable:
 TINY_PROGRAM_ELEMENTS = 64
 
 
-def compile(text: str, out_avals, device: Device | None = None, tiny: bool = False) -> Executable:
+def compile(text: str, out_avals, device: Device | None = None, tiny: bool = False,
+            kind: str = "jit") -> Executable:
     """Compile StableHLO module text for one device (`tiny`: skip LLVM optimization)."""
     xc, _ = _jaxlib()
     device = device or default_device()
@@ -259,6 +273,22 @@ def compile(text: str, out_avals, device: Device | None = None, tiny: bool = Fal
     start = time.perf_counter()
     loaded = device.client.compile_and_load(text, device.device_list, options)
     seconds = time.perf_counter() - start
-    stats.compiles += 1
-    stats.compile_seconds += seconds
+    stats.add_compile(kind, seconds)
     return Executable(loaded, device, out_avals, text, seconds)
+
+
+_pool = None
+
+
+def compile_many(jobs: list[tuple]) -> list[Executable]:
+    """Compile several modules at once, in parallel on the host's cores (XLA releases the
+    interpreter while it compiles). `jobs` holds the arguments of `compile`."""
+    global _pool
+    if len(jobs) == 1:
+        return [compile(*jobs[0])]
+    with _lock:
+        if _pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+            _pool = ThreadPoolExecutor(max(1, min(8, os.cpu_count() or 1)),
+                                       thread_name_prefix="nabla-compile")
+    return list(_pool.map(lambda job: compile(*job), jobs))

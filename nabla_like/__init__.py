@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 from . import dtypes, errors, tree  # noqa: F401
-from .core import enable_grad, no_grad  # noqa: F401
+from .core import enable_grad, grad_enabled, no_grad  # noqa: F401
 from .creation import *  # noqa: F401,F403
 from .creation import tensor  # noqa: F401
 from .dtypes import (DType, bfloat16, bool_, finfo, float16, float32, float64, iinfo,  # noqa: F401
@@ -25,7 +25,8 @@ from .errors import (AxisError, BackwardError, ConcretizationError, DeviceError,
 from .autograd import backward, zero_grad  # noqa: F401
 from .checks import *  # noqa: F401,F403
 from .jit import jit  # noqa: F401
-from .lazy import ProgramCache, block_until_ready, realize_all  # noqa: F401
+from .lazy import (CompileStats, ProgramCache, block_until_ready, compile_stats,  # noqa: F401
+                   realize_all)
 from .ops import *  # noqa: F401,F403
 from .transforms import *  # noqa: F401,F403
 from .tensor import Tensor  # noqa: F401

@@ -2,9 +2,11 @@
 
 backward() runs the same reverse-mode interpreter as `vjp`, directly over the
 nodes recorded between the outputs and the leaves that require grad: each
-rule records the backward computation lazily, next to the pending forward, so
-that forward, backward and the parameter update compile into one program when
-a value is read. Gradients accumulate into `.grad` of the leaves.
+rule records the backward computation lazily. backward() ends a step: what
+is pending when it returns (the parameter update of the last step, this
+step's forward pass and the gradients) runs as one program, so a training
+loop runs the same program every step. Gradients accumulate into `.grad` of
+the leaves.
 """
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ from typing import Sequence
 from . import tree as tree_util
 from .core import enable_grad, full_in, grad_recording, no_grad
 from .errors import BackwardError, DTypeError, raise_error
-from .ir import Graph, Node, Value, format_graph, toposort
+from .ir import Graph, Value, format_graph, toposort
 from .tensor import Tensor
-from .transforms.graphs import backward_pass
+from .lazy import flush, inplace_boundary
+from .transforms.graphs import backward_pass, recorded_graph, recorded_vjp
 
 
 def set_requires_grad(t: Tensor, flag: bool) -> None:
@@ -44,39 +47,6 @@ def _is_leaf(v: Value) -> bool:
 def _outside_backward(v: Value) -> bool:
     """Where backward() stops walking: values without grad history, and the leaves."""
     return not v.requires_grad or v.leaf_tensor is not None
-
-
-def _collect(roots: list[Value]) -> tuple[list[Node], dict[int, Value]]:
-    """Nodes between `roots` and the grad-requiring leaves, in topological order,
-    and every Value met on the way."""
-    nodes = toposort(roots, _outside_backward)
-    seen: dict[int, Value] = {v.id: v for v in roots}
-    for node in nodes:
-        for v in node.inputs:
-            seen[v.id] = v
-    return nodes, seen
-
-
-class _Env(dict):
-    """Primal Tensors of the recorded values, made on first use."""
-
-    def __init__(self, seen: dict[int, Value], nodes: list[Node], ctx_of: dict[int, object]):
-        super().__init__()
-        self.seen = seen
-        self.owner = {}
-        for node in nodes:
-            for i, oid in enumerate(node.out_ids):
-                self.owner[oid] = (node, i)
-        self.ctx_of = ctx_of
-
-    def __missing__(self, vid: int) -> Tensor:
-        v = self.seen.get(vid)
-        if v is None:  # an output of a multi-output node that nothing downstream used
-            node, i = self.owner[vid]
-            v = Value(node.out_avals[i], node, i, self.ctx_of[id(node)])
-        t = Tensor._wrap(v)
-        self[vid] = t
-        return t
 
 
 def backward(outputs, cotangents=None, retain_graph: bool | None = None,
@@ -132,12 +102,12 @@ def backward(outputs, cotangents=None, retain_graph: bool | None = None,
             if ct.dtype is not v.aval.dtype:
                 ct = ct.astype(v.aval.dtype)
         seeds[v.id] = seeds[v.id] + ct if v.id in seeds else ct
-    roots = [o._value for o in outs]
-    nodes, seen = _collect(roots)
-    leaf_values = [v for v in seen.values() if _is_leaf(v) and v.node is not None]
-    if leaf_values:
-        from .lazy import step_boundary
-        step_boundary([Tensor._wrap(v) for v in leaf_values])
+    _backward(outs, seeds, retain_graph, create_graph, show_graph)
+    flush("backward")
+
+
+def _backward(outs, seeds, retain_graph: bool, create_graph: bool, show_graph: bool) -> None:
+    nodes, seen, env = recorded_graph([o._value for o in outs], _outside_backward)
     # A freed node, or a non-leaf that requires grad but lost its producer: an earlier
     # backward() freed this graph.
     if any(node.freed for node in nodes) or any(
@@ -145,16 +115,19 @@ def backward(outputs, cotangents=None, retain_graph: bool | None = None,
         raise_error(BackwardError, "backward", "trying to backward through a graph a second "
                     "time: its intermediate results were freed by an earlier backward(); "
                     "pass retain_graph=True to the first call to backward through it again")
-    ctx_of = {}
-    for v in seen.values():
-        if v.node is not None:
-            ctx_of[id(v.node)] = v.ctx
-    env = _Env(seen, nodes, ctx_of)
-    ct_env = dict(seeds)
+    roots, cts = [], []
+    for o in outs:
+        v = o._value
+        if v.id in seeds:
+            roots.append(v)
+            cts.append(seeds.pop(v.id))
+    wrt = {vid for vid, v in seen.items() if _is_leaf(v)}
     with enable_grad() if create_graph else no_grad():
-        backward_pass(nodes, env, ct_env, lambda v: v.requires_grad)
-        leaves = [(seen[vid], g) for vid, g in ct_env.items()
-                  if vid in seen and _is_leaf(seen[vid])]
+        grads = recorded_vjp(nodes, env, roots, cts, wrt)
+        if grads is None:  # a graph the cached rewrite does not take: run the rules directly
+            grads = backward_pass(nodes, env, {v.id: c for v, c in zip(roots, cts)},
+                                  lambda v: v.requires_grad)
+        leaves = [(seen[vid], g) for vid, g in grads.items() if vid in wrt]
         for leaf, g in leaves:
             t = leaf.leaf_tensor()
             if t is None:
@@ -213,8 +186,8 @@ def update_inplace(t: Tensor, result: Tensor) -> Tensor:
         t._value = new
     else:
         t._value = result._value
-    if t._value.ctx.level == 0 and t._value.node is not None:
-        t._value.ctx.track(t)
+    if t._value.ctx.level == 0 and not grad_recording(t._value.ctx):
+        inplace_boundary(t)
     return t
 
 
@@ -230,8 +203,8 @@ def assign_data(t: Tensor, other) -> None:
         new.requires_grad = True
         new.leaf_tensor = weakref.ref(t)
     t._value = new
-    if new.ctx.level == 0 and new.node is not None:
-        new.ctx.track(t)
+    if new.ctx.level == 0 and not grad_recording(new.ctx):
+        inplace_boundary(t)
 
 
 __all__ = ["backward", "zero_grad"]

@@ -22,11 +22,12 @@ from outer contexts are captured as constants of the inner trace.
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import Callable
 
 from .dtypes import DType, as_dtype, result_type, scalar_dtype
-from .errors import ConcretizationError, TracerLeakError, raise_error
-from .ir import Aval, Node, Value
+from .errors import ConcretizationError, TracerLeakError, make_error, raise_error
+from .ir import Aval, Node, Value, param_key
 from .tensor import Tensor
 
 # ---------------------------------------------------------------------------
@@ -53,7 +54,9 @@ class Primitive:
         self.batch: Callable | None = None
         # Optional peephole: fold(args, **params) -> Tensor | None, tried before recording
         # (constant splats through shape ops, x * 1, x + 0). See ops/folding.py.
+        # `fold_eager`: the fold can apply in the eager context (to scalar literals).
         self.fold: Callable | None = None
+        self.fold_eager = False
         PRIMITIVES[name] = self
 
     def __repr__(self) -> str:
@@ -113,6 +116,24 @@ class Context:
     name: str = "context"
 
 
+class EagerContext(Context):
+    """The lazy eager context: level 0, leaves are device buffers or scalar literals.
+
+    One object serves every thread; what is pending belongs to the thread that
+    recorded it (`lazy.py` keeps a tape per thread and installs `track`).
+    """
+
+    level = 0
+    alive = True
+    name = transform = "eager"
+
+    def __repr__(self) -> str:
+        return "EagerContext()"
+
+
+EAGER = EagerContext()
+
+
 class TraceContext(Context):
     """Records a graph whose leaves are abstract inputs.
 
@@ -123,7 +144,7 @@ class TraceContext(Context):
     name = "trace"
 
     def __init__(self, transform: str = "trace"):
-        self.level = len(_stack)
+        self.level = len(_tls.stack)
         self.alive = True
         self.transform = transform
         self.inputs: list[Value] = []
@@ -161,46 +182,63 @@ class TraceContext(Context):
         return f"TraceContext({self.transform}, level={self.level})"
 
 
-_stack: list[Context] = []  # the lazy context sits at the bottom (installed by lazy.py)
+class _ThreadState(threading.local):
+    """What belongs to one thread, as PyTorch's grad mode does: the context stack (the
+    eager context at the bottom, open traces above it) and the gradient recording mode.
+    `grad_saved` holds the modes that no_grad/enable_grad blocks restore on exit, so one
+    decorator object can be entered by several threads or recursively."""
+
+    def __init__(self):
+        self.stack: list[Context] = [EAGER]
+        self.grad_enabled = True
+        self.grad_depth = 0
+        self.grad_saved: list[tuple[bool, int]] = []
+
+
+_tls = _ThreadState()
 _new_tensor = object.__new__
 
 
 def current_context() -> Context:
-    return _stack[-1]
+    return _tls.stack[-1]
+
+
+def context_stack() -> list[Context]:
+    """This thread's contexts, outermost (the eager context) first."""
+    return _tls.stack
 
 
 @contextlib.contextmanager
 def new_trace(transform: str = "trace"):
     ctx = TraceContext(transform)
-    _stack.append(ctx)
+    stack = _tls.stack
+    stack.append(ctx)
     try:
         yield ctx
     finally:
         ctx.alive = False
-        _stack.pop()
+        stack.pop()
 
 
 def is_tracing() -> bool:
-    return len(_stack) > 1
+    return len(_tls.stack) > 1
 
 
 # ---------------------------------------------------------------------------
-# Gradient recording mode (no_grad)
+# Gradient recording mode (no_grad), per thread
 # ---------------------------------------------------------------------------
-class _GradMode:
-    """Whether operations record gradient history. `no_grad` turns it off for the
-    contexts that exist when it is entered (`depth` of them); traces opened inside
-    it (a transform applied under no_grad) still differentiate normally."""
-    enabled = True
-    depth = 0
-
-
-grad_mode = _GradMode()
-
-
 def grad_recording(ctx: Context) -> bool:
-    """Whether ops recorded in `ctx` now carry gradient history."""
-    return grad_mode.enabled or ctx.level >= grad_mode.depth
+    """Whether ops recorded in `ctx` now carry gradient history. `no_grad` turns it off
+    for the contexts that exist when it is entered (`grad_depth` of them); traces opened
+    inside it (a transform applied under no_grad) still differentiate normally."""
+    s = _tls
+    return s.grad_enabled or ctx.level >= s.grad_depth
+
+
+def grad_enabled() -> bool:
+    """Whether eager operations record gradient history in this thread (False inside
+    `nb.no_grad()`)."""
+    return grad_recording(_tls.stack[-1])
 
 
 class _SetGradMode(contextlib.ContextDecorator):
@@ -208,20 +246,23 @@ class _SetGradMode(contextlib.ContextDecorator):
         self._enabled = enabled
 
     def __enter__(self):
-        self._prev = (grad_mode.enabled, grad_mode.depth)
-        grad_mode.enabled = self._enabled
+        s = _tls
+        s.grad_saved.append((s.grad_enabled, s.grad_depth))
+        s.grad_enabled = self._enabled
         if not self._enabled:
-            grad_mode.depth = len(_stack)
+            s.grad_depth = len(s.stack)
         return self
 
     def __exit__(self, *exc):
-        grad_mode.enabled, grad_mode.depth = self._prev
+        s = _tls
+        s.grad_enabled, s.grad_depth = s.grad_saved.pop()
         return False
 
 
 class no_grad(_SetGradMode):
     """Context manager and decorator: operations inside record no gradient history,
-    and inside a transform they are constants to its derivatives.
+    and inside a transform they are constants to its derivatives. The mode belongs
+    to the thread that enters it.
 
     Example:
         >>> with nb.no_grad():
@@ -243,6 +284,14 @@ class enable_grad(_SetGradMode):
 # Recording
 # ---------------------------------------------------------------------------
 _observers: list[Callable] = []  # debug hooks: called with (node, out Tensors)
+
+
+def _track_unset(value: Value) -> None:
+    raise RuntimeError("the lazy runtime is not loaded")
+
+
+# Called with every Value recorded in the eager context; lazy.py installs its tape.
+track: Callable[[Value], None] = _track_unset
 
 
 class _DonatedContext(Context):
@@ -269,7 +318,7 @@ def _leak(op: str, v: Value, target: Context):
     raise_error(TracerLeakError, op,
                 f"a traced value {v.aval.short()} from a finished {getattr(v.ctx, 'transform', 'trace')} "
                 f"was used outside of it (it escaped its transform, e.g. through a global, "
-                f"a list or `self`); return it from the function instead")
+                f"a list, `self` or another thread); return it from the function instead")
 
 
 def context_of(args) -> Context:
@@ -280,59 +329,89 @@ def context_of(args) -> Context:
             c = a._value.ctx
             if target is None or c.level > target.level:
                 target = c
-    return target if target is not None else _stack[-1]
+    return target if target is not None else _tls.stack[-1]
 
 
 def _lift(ctx: Context, prim: Primitive, v: Value) -> Value:
     c = v.ctx
     if c is ctx:
         return v
-    if not c.alive or c.level >= ctx.level:
+    if not c.alive or c.level >= ctx.level or not _on_this_thread(ctx):
         _leak(prim.name, v, ctx)
     return ctx.lift(v)
 
 
+def _on_this_thread(ctx: Context) -> bool:
+    """A trace records only on the thread that opened it (its stack holds it)."""
+    stack = _tls.stack
+    return ctx.level < len(stack) and stack[ctx.level] is ctx
+
+
 def _target(prim: Primitive, args) -> Context:
     """The innermost context among the arguments (the current one if there are none);
-    a dead one means a traced value escaped its transform."""
+    a dead one, or a trace of another thread, means a traced value escaped."""
     ctx = None
     for a in args:
         c = a._value.ctx
         if ctx is None or c.level > ctx.level:
             ctx = c
     if ctx is None:
-        return _stack[-1]
-    if not ctx.alive:
+        return _tls.stack[-1]
+    if ctx.level and (not ctx.alive or not _on_this_thread(ctx)):
         _leak(prim.name, next(a._value for a in args if a._value.ctx is ctx), ctx)
     return ctx
 
 
+# (primitive, params key, input avals) -> (out aval(s), node signature): a shape rule runs
+# once per distinct signature, and nodes of one signature share one `sig` object, which
+# makes structural keys cheap to hash and compare. Bounded: cleared when it grows large.
+_rule_cache: dict[tuple, tuple] = {}
+_RULE_CACHE_SIZE = 65536
+
+
+def _abstract_eval(prim: Primitive, avals, params: dict) -> tuple:
+    pkey = param_key(params) if params else ()
+    key = (prim, pkey, *avals)
+    try:
+        hit = _rule_cache.get(key)
+    except TypeError:  # an unhashable param: no caching, and no structural sharing
+        hit = None
+        key = None
+    if hit is None:
+        out = prim.abstract_eval(*avals, **params)
+        out_avals = tuple(out) if prim.multiple_results else (out,)
+        hit = (out_avals, (prim.name, pkey, out_avals) if params else (prim.name, out_avals))
+        if key is not None:
+            if len(_rule_cache) >= _RULE_CACHE_SIZE:
+                _rule_cache.clear()
+            _rule_cache[key] = hit
+    return hit
+
+
 def _output_values(node: Node, ctx: Context) -> list[Value]:
-    """The output Values of a new node: gradient tracking and pending depth from its inputs."""
+    """The output Values of a new node, with gradient tracking from its inputs."""
     prim = node.prim
     rg = False
-    depth = 0
     for v in node.inputs:
         if v.requires_grad:
             rg = True
-        if v.depth > depth:
-            depth = v.depth
+            break
     rg = rg and prim.differentiable and grad_recording(ctx)
     outs = []
     for i, aval in enumerate(node.out_avals):
         value = Value(aval, node, i, ctx)
-        value.depth = depth + 1
         if rg and aval.dtype.kind == "f":
             value.requires_grad = True
         outs.append(value)
+    if ctx.level == 0:
+        for value in outs:
+            track(value)
     return outs
 
 
 def _finish(ctx: Context, prim: Primitive, result):
-    """Track a lazy result for realization; inside traces, cut what no_grad computed."""
-    if ctx.level == 0:
-        ctx.track(result)
-    elif prim.differentiable and not grad_recording(ctx):
+    """Inside traces, cut what no_grad computed."""
+    if ctx.level != 0 and prim.differentiable and not grad_recording(ctx):
         result = _constant_under_no_grad(result)
     return result
 
@@ -343,20 +422,32 @@ def record(ctx: Context, prim: Primitive, vals: list[Value], params: dict) -> li
         if v.ctx is not ctx:
             vals = [_lift(ctx, prim, v) for v in vals]
             break
-    out = prim.abstract_eval(*[v.aval for v in vals], **params)
-    out_avals = tuple(out) if prim.multiple_results else (out,)
-    outs = _output_values(Node(prim, params, tuple(vals), out_avals), ctx)
+    out_avals, sig = _abstract_eval(prim, [v.aval for v in vals], params)
+    outs = _output_values(Node(prim, params, tuple(vals), out_avals, sig), ctx)
     return outs if prim.multiple_results else outs[0]
+
+
+def _folds_here(prim: Primitive, ctx: Context, args) -> bool:
+    """Whether prim's peephole fold may apply: in traces always; in the eager context only
+    for folds that act there and when an operand is a scalar literal."""
+    if ctx.level != 0:
+        return True
+    if not prim.fold_eager:
+        return False
+    for a in args:
+        if a._value.literal is not None:
+            return True
+    return False
 
 
 def bind(prim: Primitive, *args: Tensor, **params):
     """Apply `prim` to Tensors in their innermost context; returns Tensor(s).
 
     This is the hot path of eager code: single-output primitives take one pass over
-    the arguments and no helper calls (multi-output ones go through `record`).
+    the arguments and a cached shape rule (multi-output ones go through `record`).
     """
     ctx = _target(prim, args)
-    if prim.fold is not None:
+    if prim.fold is not None and _folds_here(prim, ctx, args):
         folded = prim.fold(args, **params)
         if folded is not None:
             return folded
@@ -366,7 +457,6 @@ def bind(prim: Primitive, *args: Tensor, **params):
         vals = []
         avals = []
         rg = False
-        depth = 0
         for a in args:
             v = a._value
             if v.ctx is not ctx:
@@ -375,17 +465,17 @@ def bind(prim: Primitive, *args: Tensor, **params):
             avals.append(v.aval)
             if v.requires_grad:
                 rg = True
-            if v.depth > depth:
-                depth = v.depth
-        out = prim.abstract_eval(*avals, **params)
-        value = Value(out, Node(prim, params, tuple(vals), (out,)), 0, ctx)
-        value.depth = depth + 1
+        (out,), sig = _abstract_eval(prim, avals, params)
+        value = Value(out, Node(prim, params, tuple(vals), (out,), sig), 0, ctx)
         if rg and prim.differentiable and out.dtype.kind == "f" and grad_recording(ctx):
             value.requires_grad = True
         result = _new_tensor(Tensor)
         result._value = value
         result.grad = None
-    result = _finish(ctx, prim, result)
+        if ctx.level == 0:
+            track(value)
+        elif prim.differentiable and not grad_recording(ctx):
+            result = _constant_under_no_grad(result)
     if _observers:
         for obs in _observers:
             obs(prim, args, params, result)
@@ -414,12 +504,12 @@ def replay(node: Node, args: list[Tensor]):
     prim = node.prim
     if prim is full_p:
         p = node.params
-        return full_in(_stack[-1], p["shape"], p["value"], p["dtype"], p["weak"])
-    if prim.fold is not None:
+        return full_in(_tls.stack[-1], p["shape"], p["value"], p["dtype"], p["weak"])
+    ctx = _target(prim, args)
+    if prim.fold is not None and _folds_here(prim, ctx, args):
         folded = prim.fold(args, **node.params)
         if folded is not None:
             return folded
-    ctx = _target(prim, args)
     vals = [a._value for a in args]
     for v in vals:
         if v.ctx is not ctx:
@@ -465,7 +555,7 @@ def full_in(ctx: Context, shape: tuple[int, ...], value, dtype: DType, weak: boo
     """A constant splat tensor recorded in `ctx` (a literal leaf in the lazy context)."""
     value = _canonical_scalar(value, dtype)
     if not ctx.alive:  # next to a dead or donated value: the op using it will raise
-        ctx = _stack[-1]
+        ctx = _tls.stack[-1]
     if ctx.level == 0:
         v = Value(Aval(shape, dtype, weak), None, 0, ctx)
         v.literal = value
@@ -492,7 +582,7 @@ def full(shape, fill_value, dtype=None) -> Tensor:
         return broadcast_to(t, shape)
     if dtype is None:
         dtype = scalar_dtype(fill_value) if not hasattr(fill_value, "dtype") else as_dtype(fill_value.dtype)
-    return full_in(_stack[-1], shape, fill_value, as_dtype(dtype))
+    return full_in(_tls.stack[-1], shape, fill_value, as_dtype(dtype))
 
 
 def zeros_like(x: Tensor, dtype=None) -> Tensor:
@@ -512,15 +602,25 @@ def scalar_in(ctx: Context, x) -> Tensor:
 
 
 def concrete_check(t: Tensor, what: str) -> None:
-    """Raise if `t` is abstract (being traced) and `what` needs its value."""
+    """Raise if `t` is abstract (being traced) and `what` needs its value.
+
+    The error records the transforms being traced (`err.transforms`, outermost first),
+    so that an eager grad/vjp/jvp can fall back to running on concrete values."""
     ctx = t._value.ctx
     if ctx.level != 0:
-        if not ctx.alive:
+        if not ctx.alive or not _on_this_thread(ctx):
             _leak(what, t._value, ctx)
-        raise_error(ConcretizationError, what,
-                    f"the value of a traced tensor {t._value.aval.short()} is not known while "
-                    f"tracing under {getattr(ctx, 'transform', 'a transform')}; use nb.where / "
-                    f"nb.cond instead of Python control flow, or mark the argument static in jit")
+        transforms = tuple(getattr(c, "transform", "trace") for c in _tls.stack[1:ctx.level + 1])
+        err = make_error(ConcretizationError, what,
+                         f"the value of a traced tensor {t._value.aval.short()} is not known while "
+                         f"tracing under {' inside '.join(reversed(transforms))}; Python control "
+                         f"flow (if, while, bool(), "
+                         f"int(), .item()) needs concrete values. Use nb.where to choose between "
+                         f"values elementwise, or mark the argument static (static_argnums) under "
+                         f"jit. Outside jit and vmap, grad, vjp and jvp run such code on concrete "
+                         f"values")
+        err.transforms = transforms
+        raise err.with_traceback(None) from None
 
 
 def dtype_join(*avals: Aval) -> tuple[DType, bool]:

@@ -74,7 +74,7 @@ class Value:
     """
 
     __slots__ = ("aval", "node", "index", "ctx", "buffer", "literal", "id",
-                 "requires_grad", "leaf_tensor", "depth", "__weakref__")
+                 "requires_grad", "leaf_tensor", "__weakref__")
 
     def __init__(self, aval: Aval, node: "Node | None", index: int, ctx: Any):
         self.aval = aval
@@ -86,7 +86,6 @@ class Value:
         self.id = node.out_ids[index] if node is not None else next(_ids)
         self.requires_grad = False
         self.leaf_tensor = None
-        self.depth = 0  # longest chain of pending nodes behind this value (lazy context)
 
     def __repr__(self) -> str:
         return f"%{self.id}:{self.aval.short()}"
@@ -97,14 +96,16 @@ class Node:
 
     __slots__ = ("prim", "params", "inputs", "out_avals", "out_ids", "sig", "freed")
 
-    def __init__(self, prim, params: dict, inputs: tuple[Value, ...], out_avals: tuple[Aval, ...]):
+    def __init__(self, prim, params: dict, inputs: tuple[Value, ...], out_avals: tuple[Aval, ...],
+                 sig: tuple | None = None):
         self.prim = prim
         self.params = params
         self.inputs = inputs
         self.out_avals = out_avals
         self.out_ids = (next(_ids),) if len(out_avals) == 1 else tuple(next(_ids) for _ in out_avals)
-        # Hashable structural signature of the op itself (inputs excluded).
-        self.sig = (prim.name, _param_key(params), out_avals) if params else (prim.name, out_avals)
+        # Hashable structural signature of the op itself (inputs excluded); bind() passes
+        # one shared object per (primitive, params, avals), so keys compare by identity.
+        self.sig = sig if sig is not None else node_signature(prim, params, out_avals)
         self.freed = False
 
     def copy_to(self, inputs: tuple["Value", ...]) -> "Node":
@@ -119,7 +120,11 @@ class Node:
         return f"Node({self.prim.name})"
 
 
-def _param_key(params: dict) -> tuple:
+def node_signature(prim, params: dict, out_avals: tuple[Aval, ...]) -> tuple:
+    return (prim.name, param_key(params), out_avals) if params else (prim.name, out_avals)
+
+
+def param_key(params: dict) -> tuple:
     """Params as a key. Floats that compare equal but differ (-0.0 vs 0.0, and NaN,
     which equals nothing) are spelled out, so a cache never confuses or misses them."""
     items = tuple(params.items())

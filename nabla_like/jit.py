@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 import time
 import weakref
+from collections import OrderedDict
 from typing import Callable, Sequence
 
 import numpy as np
@@ -28,7 +30,7 @@ from . import tree as tree_util
 from .core import DONATED, _leak, _new_tensor, grad_recording
 from .errors import CompileError, DTypeError, JitError, raise_error
 from .ir import Aval, Graph, Value
-from .lazy import LAZY, realize
+from .lazy import LAZY, flush, realize
 from .tensor import Tensor
 from .transforms.api import trace_function
 from .transforms.graphs import const_args, eval_graph
@@ -52,7 +54,8 @@ class JitStats:
 
 
 class _Entry:
-    __slots__ = ("graph", "out_tree", "executable", "text", "donated", "out_avals", "key_desc")
+    __slots__ = ("graph", "out_tree", "executable", "text", "donated", "out_avals", "key_desc",
+                 "fast_key")
 
     def __init__(self, graph: Graph, out_tree, text: str, executable, donated: tuple[int, ...],
                  key_desc):
@@ -63,6 +66,7 @@ class _Entry:
         self.donated = donated
         self.out_avals = [v.aval for v in graph.outputs]
         self.key_desc = key_desc
+        self.fast_key = None  # the all-tensor positional signature that also finds it
 
 
 class Lowered:
@@ -96,7 +100,7 @@ class Compiled:
             why = jitted._explain_against(self._entry.key_desc, key)
             raise_error(JitError, "compiled", f"the arguments do not match the signature this "
                         f"executable was compiled for ({why})")
-        jitted.stats.hits += 1
+        jitted._hit(self._entry)
         return jitted._run(self._entry, leaves)
 
     def as_text(self) -> str:
@@ -125,10 +129,14 @@ def _leaf_sig(leaf):
     return None
 
 
+DEFAULT_CACHE_SIZE = 64  # signatures a jitted function keeps compiled (least recently used go)
+
+
 class Jitted:
     """A jitted function. Call it like the original; see `jit`."""
 
-    def __init__(self, fun: Callable, static_argnums=(), static_argnames=(), donate_argnums=()):
+    def __init__(self, fun: Callable, static_argnums=(), static_argnames=(), donate_argnums=(),
+                 cache_size: int = DEFAULT_CACHE_SIZE):
         functools.update_wrapper(self, fun)
         self.fun = fun
         nums = {static_argnums} if isinstance(static_argnums, int) else set(static_argnums)
@@ -144,7 +152,12 @@ class Jitted:
         self.static_argnames = tuple(sorted(names))
         self.donate_argnums = tuple((donate_argnums,) if isinstance(donate_argnums, int)
                                     else donate_argnums)
-        self._cache: dict = {}
+        if not isinstance(cache_size, int) or isinstance(cache_size, bool) or cache_size < 1:
+            raise_error(JitError, "jit", f"cache_size must be a positive int, got {cache_size!r}")
+        self.cache_size = cache_size
+        self._cache: OrderedDict = OrderedDict()  # full key -> entry, least recently used first
+        self._fast: dict = {}  # positional tensor avals -> entry (a shortcut into _cache)
+        self._lock = threading.Lock()
         self._last_key = None
         self.stats = JitStats()
         _all_jitted.add(self)
@@ -210,19 +223,38 @@ class Jitted:
                     break
                 sig.append(a._value.aval)
             else:
-                entry = self._cache.get(tuple(sig))
+                entry = self._fast.get(tuple(sig))
                 if entry is not None:
-                    self.stats.hits += 1
+                    self._hit(entry)
                     return self._run(entry, list(args))
         key, dyn_args, dyn_kwargs, statics, leaves = self._key(args, kwargs)
         entry = self._cache.get(key)
         if entry is None:
             entry = self._compile_entry(key, dyn_args, dyn_kwargs, statics)
             if all(type(a) is Tensor for a in args) and not kwargs and not self.static_argnums:
-                self._cache[tuple(a._value.aval for a in args)] = entry
+                with self._lock:
+                    entry.fast_key = tuple(a._value.aval for a in args)
+                    if entry.key_desc in self._cache:
+                        self._fast[entry.fast_key] = entry
         else:
-            self.stats.hits += 1
+            self._hit(entry)
         return self._run(entry, leaves)
+
+    def _hit(self, entry: _Entry) -> None:
+        with self._lock:
+            self.stats.hits += 1
+            if entry.key_desc in self._cache:
+                self._cache.move_to_end(entry.key_desc)
+
+    def _store(self, key, entry: _Entry) -> None:
+        """Keep `entry`, dropping the least recently used beyond `cache_size`."""
+        with self._lock:
+            self._cache[key] = entry
+            self._last_key = key
+            while len(self._cache) > self.cache_size:
+                _, old = self._cache.popitem(last=False)
+                if old.fast_key is not None:
+                    self._fast.pop(old.fast_key, None)
 
     def _run(self, entry: _Entry, leaves: list):
         if entry.donated:
@@ -259,8 +291,9 @@ class Jitted:
         pending += [Tensor._wrap(v) for v in graph.consts if v.buffer is None]
         if entry.donated:
             self._check_donation(entry, leaves)
-        if pending or entry.donated:
-            # Realizes all live pending work too: it may read a buffer about to be donated.
+        if entry.donated:  # pending work may read a buffer about to be donated: run it all
+            flush("jit")
+        if pending:
             realize(pending, "jit")
         buffers = []
         for leaf, aval in zip(leaves, graph.in_avals):
@@ -318,8 +351,9 @@ class Jitted:
         return call
 
     def _compile_entry(self, key, dyn_args, dyn_kwargs, statics) -> _Entry:
-        self.stats.misses += 1
-        self.stats.last_miss_reason = self._explain(key)
+        with self._lock:
+            self.stats.misses += 1
+            self.stats.last_miss_reason = self._explain(key)
         start = time.perf_counter()
         traced = trace_function(self._traceable(statics), dyn_args, dyn_kwargs, "jit",
                                 traced=lambda i, leaf: _leaf_sig(leaf) is not None)
@@ -340,13 +374,12 @@ class Jitted:
         start = time.perf_counter()
         try:
             tiny = lowering.largest_array(graph) <= runtime.TINY_PROGRAM_ELEMENTS
-            exe = runtime.compile(text, [v.aval for v in graph.outputs], tiny=tiny)
+            exe = runtime.compile(text, [v.aval for v in graph.outputs], tiny=tiny, kind="jit")
         except Exception as e:
             raise CompileError(f"jit: XLA could not compile {self.__name__}: {str(e)[:2000]}") from e
         self.stats.compile_seconds += time.perf_counter() - start
         entry = _Entry(graph, traced.out_tree, text, exe, tuple(sorted(attrs)), key)
-        self._cache[key] = entry
-        self._last_key = key
+        self._store(key, entry)
         return entry
 
     def _donated_leaves(self, dyn_args, statics) -> list[int]:
@@ -392,7 +425,8 @@ class Jitted:
 
     def cache_info(self) -> dict:
         s = self.stats
-        return {"hits": s.hits, "misses": s.misses, "size": len({id(e) for e in self._cache.values()}),
+        return {"hits": s.hits, "misses": s.misses, "size": len(self._cache),
+                "max_size": self.cache_size,
                 "compile_seconds": s.compile_seconds, "trace_seconds": s.trace_seconds,
                 "last_miss_reason": s.last_miss_reason}
 
@@ -401,8 +435,10 @@ class Jitted:
         return self.stats.last_miss_reason
 
     def clear_cache(self) -> None:
-        self._cache.clear()
-        self._last_key = None
+        with self._lock:
+            self._cache.clear()
+            self._fast.clear()
+            self._last_key = None
 
 
 def _positional_params(fun) -> list[str] | None:
@@ -439,8 +475,11 @@ def _module_name(fun) -> str:
 
 
 def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
-        static_argnames: str | Sequence[str] = (), donate_argnums: int | Sequence[int] = ()):
-    """Compile `fun` into one XLA executable per argument signature.
+        static_argnames: str | Sequence[str] = (), donate_argnums: int | Sequence[int] = (),
+        cache_size: int = DEFAULT_CACHE_SIZE):
+    """Compile `fun` into one XLA executable per argument signature. The `cache_size` most
+    recently used signatures (64 by default) stay compiled; older ones are dropped and
+    compile again if they come back.
 
     Example:
         >>> @nb.jit
@@ -451,8 +490,14 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
     """
     if fun is None:
         return functools.partial(jit, static_argnums=static_argnums,
-                                 static_argnames=static_argnames, donate_argnums=donate_argnums)
-    return Jitted(fun, static_argnums, static_argnames, donate_argnums)
+                                 static_argnames=static_argnames, donate_argnums=donate_argnums,
+                                 cache_size=cache_size)
+    return Jitted(fun, static_argnums, static_argnames, donate_argnums, cache_size)
+
+
+def jit_signatures() -> int:
+    """Signatures compiled and held by all jitted functions alive."""
+    return sum(len(j._cache) for j in list(_all_jitted))
 
 
 def clear_jit_caches() -> None:

@@ -1,18 +1,43 @@
-"""Lazy eager execution: pending nodes compiled and run when a value is read.
+"""Lazy eager execution: pending work recorded per thread, run as cached XLA programs.
 
-Eager ops record into one `LazyContext` whose leaves are device buffers (or
-scalar literals). Reading any tensor materializes *every* live pending tensor
-in one program: the forward pass, a pending backward pass and a parameter
-update become one XLA executable. Programs are cached by structure (literal
-values and buffer contents are inputs, not part of the key), so a Python loop
-that rebuilds the same pending structure compiles once.
+Eager ops record nodes into the eager context; each thread keeps a *tape* of
+the values it recorded. Work runs at three kinds of points:
 
-After a run, each output Value holds its buffer and forgets its producer node,
-so the recorded graph is freed as soon as no Tensor refers to it; values that
-a pending `backward()` may still differentiate keep their node until then.
+* **Step boundaries** flush the thread's whole tape as one program: the start and
+  end of `backward()`, the end of an eager transform call (grad, vjp, vmap, ...),
+  and, when a long tape has built up, an in-place update under `no_grad`. These
+  points recur at the same place of every iteration of a training loop, so the
+  programs they cut repeat exactly whatever the loop reads, and each structure
+  compiles once. XLA runs them asynchronously: Python records the next step while
+  the device computes this one.
+* **Reads** (`numpy()`, `item()`, `repr`, ...) compute what the read tensor needs
+  and nothing else; the rest stays pending and joins the next program.
+* **Auto flushes** bound a tape that never meets a boundary (a loop that never
+  reads): once `AUTO_FLUSH_NODES` recorded values are pending, the tape is cut at a
+  node that looks like the node of the first cut, so periodic loops cut at the
+  same place. Values that die are dropped from the tape as it grows.
+
+A program's outputs are the values something outside it still refers to (a
+Tensor, a pending node of another program, a graph kept for backward()); that is
+read off the reference counts, so intermediates nobody holds are never written
+out. Programs are keyed by structure (buffer contents and scalar literals are
+inputs), and run in two tiers, as JIT runtimes do:
+
+* a structure seen for the first time runs **op by op** on one-primitive kernels
+  cached by signature (compiled in parallel, ~30 ms each, shared by every program);
+* a structure that repeats is compiled **fused** into one program and reused: at
+  its second run for programs up to `FUSE_SMALL_NODES` nodes, later for larger ones
+  (see `fuse_threshold`), whose compile time grows with their size (~1.3 ms a node).
+
+After a run each output Value holds its buffer and forgets its producer node (a
+Value that a pending backward() may still differentiate keeps it), so recorded
+graphs are freed as soon as no Tensor refers to them.
 """
 from __future__ import annotations
 
+import functools
+import sys
+import threading
 import weakref
 from collections import OrderedDict
 
@@ -21,194 +46,532 @@ import numpy as np
 import lowering
 from lowering import runtime
 
-from .core import Context, _stack, concrete_check
+from . import core
+from .core import EAGER, _tls, concrete_check
 from .errors import CompileError
 from .ir import Graph, Value, toposort
 from .tensor import Tensor
 
-# A loop that never reads a value would grow its pending graph without bound.
-# Two measures keep it bounded, both on the depth of pending chains (dead
-# tensors free their nodes at once, so only depth can grow):
-# * at a step boundary (backward(), or a transform applied to eager tensors),
-#   inputs whose pending history is deeper than STEP_REALIZE_DEPTH are realized
-#   first; these boundaries recur at the same point of every iteration, so the
-#   programs they cut repeat and compile once;
-# * anywhere, a value deeper than AUTO_REALIZE_DEPTH triggers a realization.
-STEP_REALIZE_DEPTH = 256
-AUTO_REALIZE_DEPTH = 1_000
+LAZY = EAGER  # the eager context (one object for every thread; tapes are per thread)
+
+# Measured on the 2-core development machine (benchmarks/ and the notes in the README):
+# a one-primitive kernel compiles in 25-45 ms, a fused program in about 25 ms + 1.3 ms per
+# node, and an op-by-op run costs about 10 us per node.
+AUTO_FLUSH_NODES = 1024    # records after which a tape without boundaries is cut
+SOFT_FLUSH_NODES = 256     # in-place updates under no_grad flush tapes at least this long
+FUSE_SMALL_NODES = 256     # programs up to this size fuse at their second run
+PROGRAM_CACHE_SIZE = 512   # fused programs kept (least recently used dropped)
+KERNEL_CACHE_SIZE = 4096   # one-primitive kernels kept
+_SIGHTINGS_SIZE = 8192     # structures whose run count is remembered
+
 _ref = weakref.ref
+_refcount = sys.getrefcount
 
 
-class LazyContext(Context):
-    level = 0
-    alive = True
-    name = "eager"
-    transform = "eager"
+def fuse_threshold(num_nodes: int) -> int:
+    """The run at which a pending structure of `num_nodes` nodes is compiled fused: the
+    second for small ones; for larger ones when the op-by-op runs so far have cost about
+    a third of the fused compile time (~10 us a node a run against ~1.3 ms a node once)."""
+    if num_nodes <= FUSE_SMALL_NODES:
+        return 2
+    return 2 + (num_nodes - FUSE_SMALL_NODES) // 16
 
+
+# ---------------------------------------------------------------------------
+# The per-thread tape
+# ---------------------------------------------------------------------------
+class _Tape(threading.local):
     def __init__(self):
-        self.pending: dict[int, weakref.ref] = {}
-
-    def track(self, result) -> None:
-        if type(result) is tuple:
-            for t in result:
-                self.pending[t._value.id] = _ref(t)
-            if result and result[0]._value.depth > AUTO_REALIZE_DEPTH:
-                realize(result, "auto", with_live=False)
-        else:
-            v = result._value
-            self.pending[v.id] = _ref(result)
-            if v.depth > AUTO_REALIZE_DEPTH:
-                realize((result,), "auto", with_live=False)
-
-    def __repr__(self) -> str:
-        return "LazyContext()"
+        self.values: list = []     # weakrefs of the Values recorded since the last flush
+        self.limit = AUTO_FLUSH_NODES  # tape length at which _long_tape looks at it
+        self.armed_at = None       # pending values when the tape was found long
+        self.anchor = None         # fingerprint of the node where auto flushes cut
+        self.inplace_anchor = None  # weakref of the tensor whose in-place update cut last
+        self.step_depth = 0        # nesting of eager transform calls
 
 
-LAZY = LazyContext()
-_stack.insert(0, LAZY)
+_tape = _Tape()
 
-_programs: "OrderedDict[tuple, runtime.Executable]" = OrderedDict()
-PROGRAM_CACHE_SIZE = 512  # least recently used programs beyond this are dropped
+
+def _track(value: Value) -> None:
+    t = _tape
+    vals = t.values
+    vals.append(_ref(value))
+    if len(vals) >= t.limit:
+        _long_tape(t, value)
+
+
+core.track = _track
+
+
+def _fingerprint(v: Value) -> tuple:
+    node = v.node
+    return (node.sig, tuple(u.node.sig if u.node is not None else u.aval for u in node.inputs))
+
+
+def _long_tape(t: _Tape, value: Value) -> None:
+    """The tape reached its limit. Drop what died or was computed; if at least
+    AUTO_FLUSH_NODES values are still pending, cut the tape at a node that matches the first
+    cut's, so that a periodic loop cuts at the same place of its body (at the latest after
+    AUTO_FLUSH_NODES more records)."""
+    if t.armed_at is None:
+        live = [r for r in t.values if _is_pending(r())]
+        t.values = live
+        if len(live) < AUTO_FLUSH_NODES:
+            t.limit = len(live) + AUTO_FLUSH_NODES
+            return
+        t.armed_at = len(live)
+    if t.anchor is None or len(t.values) >= t.armed_at + AUTO_FLUSH_NODES:
+        t.anchor = _fingerprint(value)
+        flush("auto")
+    elif _fingerprint(value) == t.anchor:
+        flush("auto")
+    else:
+        t.limit = len(t.values) + 1
+
+
+def _is_pending(v: Value | None) -> bool:
+    return v is not None and v.buffer is None and v.node is not None
+
+
+def pending_count() -> int:
+    """Values recorded by this thread since its last flush that are still pending."""
+    return sum(1 for r in _tape.values if _is_pending(r()))
+
+
+def _take_tape(t: _Tape) -> list[Value]:
+    refs = t.values
+    t.values = []
+    t.limit = AUTO_FLUSH_NODES
+    t.armed_at = None
+    return [v for v in (r() for r in refs) if _is_pending(v)]
+
+
+def flush(reason: str = "step") -> None:
+    """Run everything this thread has pending, as one program (a step boundary)."""
+    t = _tape
+    if t.values:
+        values = _take_tape(t)
+        if values:
+            _run(values, read=False)
+
+
+def step_end(fn):
+    """Decorator of transform entry points: a call on eager values (no trace open on this
+    thread) is a step boundary, and the pending work flushes when the outermost one returns."""
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        if len(_tls.stack) > 1:
+            return fn(*args, **kwargs)
+        t = _tape
+        t.step_depth += 1
+        try:
+            out = fn(*args, **kwargs)
+        finally:
+            t.step_depth -= 1
+        if t.step_depth == 0:
+            flush("step")
+        return out
+    return wrapped
+
+
+def inplace_boundary(t: Tensor) -> None:
+    """After an in-place update under no_grad: flush a long tape, at the update of the same
+    tensor each time (a loop that updates several tensors cuts at one place of its body)."""
+    tape = _tape
+    n = len(tape.values)
+    if n < SOFT_FLUSH_NODES:
+        return
+    anchor = tape.inplace_anchor() if tape.inplace_anchor is not None else None
+    if anchor is None or anchor is t or n >= 2 * SOFT_FLUSH_NODES:
+        tape.inplace_anchor = _ref(t)
+        flush("step")
+
+
+# ---------------------------------------------------------------------------
+# Caches
+# ---------------------------------------------------------------------------
+class _Key:
+    """A program's structural key with its hash computed once."""
+
+    __slots__ = ("parts", "hash")
+
+    def __init__(self, parts: tuple):
+        self.parts = parts
+        self.hash = hash(parts)
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other) -> bool:
+        return self.hash == other.hash and self.parts == other.parts
+
+
+_lock = threading.Lock()
+_programs: "OrderedDict[_Key, runtime.Executable]" = OrderedDict()
+_kernels: "OrderedDict[tuple, runtime.Executable]" = OrderedDict()
+_sightings: "OrderedDict[int, int]" = OrderedDict()
 
 
 class ProgramCache:
-    """Compiled lazy programs keyed by structure; `hits`/`misses` for tests and demos."""
+    """The eager runtime's compiled programs. `misses` counts every XLA compilation it
+    makes (fused programs and op-by-op kernels alike), `hits` every run of one already
+    compiled; `fused_compiles`/`kernel_compiles` split the misses, and `fused_runs`/
+    `op_by_op_runs` count programs by the tier that ran them."""
 
     hits = 0
     misses = 0
+    fused_compiles = 0
+    kernel_compiles = 0
+    fused_runs = 0
+    op_by_op_runs = 0
 
     @staticmethod
     def clear() -> None:
-        _programs.clear()
+        with _lock:
+            _programs.clear()
+            _kernels.clear()
+            _sightings.clear()
 
     @staticmethod
     def size() -> int:
+        """Fused programs held."""
         return len(_programs)
 
-
-def _pending_roots(extra, with_live: bool = True) -> list[Value]:
-    roots: list[Value] = []
-    seen: set[int] = set()
-    for ref in (LAZY.pending.values() if with_live else ()):
-        t = ref()
-        if t is None:
-            continue
-        v = t._value
-        if v.buffer is None and v.node is not None and v.id not in seen and v.ctx is LAZY:
-            seen.add(v.id)
-            roots.append(v)
-    for t in extra:
-        v = t._value
-        if v.buffer is None and v.node is not None and v.id not in seen:
-            seen.add(v.id)
-            roots.append(v)
-    if with_live:
-        LAZY.pending.clear()
-    return roots
+    @staticmethod
+    def kernels() -> int:
+        """One-primitive kernels held."""
+        return len(_kernels)
 
 
+class CompileStats:
+    """A snapshot of the compilations this process made and the caches that hold them
+    (see `compile_stats`). Subtracting two snapshots gives the counts in between."""
+
+    _COUNTS = ("compiles", "compile_seconds", "jit_compiles", "fused_compiles",
+               "kernel_compiles", "executions", "fused_runs", "op_by_op_runs")
+    _SIZES = ("fused_programs", "kernels", "jit_signatures", "pending")
+
+    def __init__(self, **fields):
+        for name in self._COUNTS + self._SIZES:
+            setattr(self, name, fields[name])
+
+    def __sub__(self, other: "CompileStats") -> "CompileStats":
+        fields = {k: getattr(self, k) - getattr(other, k) for k in self._COUNTS}
+        fields.update({k: getattr(self, k) for k in self._SIZES})
+        return CompileStats(**fields)
+
+    def __repr__(self) -> str:
+        parts = [f"{k}={getattr(self, k):.3f}" if k == "compile_seconds" else f"{k}={getattr(self, k)}"
+                 for k in self._COUNTS + self._SIZES]
+        return "CompileStats(" + ", ".join(parts) + ")"
+
+
+def compile_stats() -> CompileStats:
+    """Compilations so far and what the caches hold: `compiles` (every XLA compilation:
+    `jit_compiles` of jitted functions, `fused_compiles` of eager programs compiled whole,
+    `kernel_compiles` of the one-primitive kernels eager code first runs on) and their
+    `compile_seconds`; `executions`, and eager programs by tier (`fused_runs`,
+    `op_by_op_runs`); cache sizes (`fused_programs`, `kernels`, `jit_signatures`) and the
+    values this thread has `pending`.
+
+    Example:
+        >>> before = nb.compile_stats()
+        >>> train(200)
+        >>> (nb.compile_stats() - before).compiles
+    """
+    from .jit import jit_signatures
+    s = runtime.stats
+    with s.lock:
+        compiles, seconds, executions = s.compiles, s.compile_seconds, s.executions
+        jit_compiles = s.by_kind.get("jit", 0)
+    return CompileStats(
+        compiles=compiles, compile_seconds=seconds, jit_compiles=jit_compiles,
+        fused_compiles=ProgramCache.fused_compiles, kernel_compiles=ProgramCache.kernel_compiles,
+        executions=executions, fused_runs=ProgramCache.fused_runs,
+        op_by_op_runs=ProgramCache.op_by_op_runs, fused_programs=len(_programs),
+        kernels=len(_kernels), jit_signatures=jit_signatures(), pending=pending_count())
+
+
+# ---------------------------------------------------------------------------
+# Scheduling: nodes, leaves, outputs and the structural key of one program
+# ---------------------------------------------------------------------------
 def _is_materialized(v: Value) -> bool:
     return v.buffer is not None
 
 
-def _schedule(roots: list[Value]):
-    """Topological order of pending nodes, the leaves they read, and the structural key."""
-    order = toposort(roots, _is_materialized)
-    index: dict[int, int] = {}
-    buffers: list[Value] = []
-    literals: dict = {}  # dtype -> list of literal leaf Values
+def _tape_nodes(values: list[Value]) -> list:
+    """Nodes of the recorded values in recording order (a topological order)."""
+    nodes = []
+    last = None
+    for v in values:
+        node = v.node
+        if node is not last:  # the outputs of a multi-output node are recorded together
+            nodes.append(node)
+            last = node
+    return nodes
+
+
+class _Plan:
+    __slots__ = ("nodes", "leaves", "literals", "parts", "index", "uses")
+
+
+def _schedule(nodes: list, known: dict) -> _Plan | None:
+    """Number the values of `nodes`, list the leaves they read and build the key parts.
+    None if some node reads a pending value that no node here produces (then the caller
+    walks the graph instead). Produced values met as inputs are added to `known`."""
+    index: dict[int, int] = {}     # produced value id -> position
+    leaf_pos: dict[int, int] = {}  # leaf value id -> position
+    uses: dict[int, int] = {}      # produced value id -> reads by nodes of this program
+    leaves: list[Value] = []
+    literals: dict = {}            # dtype -> literal leaf Values, in order of first use
     parts: list = []
-    n = 0
-    for node in order:
+    pos = 0
+    for node in nodes:
         refs = []
-        for v in node.inputs:
-            i = index.get(v.id)
-            if i is None:
-                i = index[v.id] = n
-                n += 1
-                if v.buffer is not None:
-                    buffers.append(v)
-                    parts.append(v.aval)
-                else:
-                    literals.setdefault(v.aval.dtype, []).append(v)
-                    parts.append(("lit", v.aval))
+        for u in node.inputs:
+            uid = u.id
+            i = index.get(uid)
+            if i is not None:
+                uses[uid] = uses.get(uid, 0) + 1
+                if uid not in known:
+                    known[uid] = u
+            else:
+                i = leaf_pos.get(uid)
+                if i is None:
+                    if u.buffer is not None:
+                        leaves.append(u)
+                        parts.append(u.aval)
+                    elif u.node is None:
+                        literals.setdefault(u.aval.dtype, []).append(u)
+                        parts.append(("lit", u.aval))
+                    else:
+                        return None
+                    i = leaf_pos[uid] = pos
+                    pos += 1
             refs.append(i)
         parts.append((node.sig, tuple(refs)))
         for oid in node.out_ids:
-            index[oid] = n
-            n += 1
-    parts.append(tuple(index[v.id] for v in roots))
-    return order, buffers, literals, tuple(parts)
+            index[oid] = pos
+            pos += 1
+    plan = _Plan()
+    plan.nodes, plan.leaves, plan.literals = nodes, leaves, literals
+    plan.parts, plan.index, plan.uses = parts, index, uses
+    return plan
 
 
-def _compile(order, buffers, literals, roots, device):
-    packs = list(literals.items())
-    graph = Graph(buffers, order, roots)
+def _outputs(plan: _Plan, known: dict) -> list[Value]:
+    """The produced values that must come out of the program: those referred to from
+    outside it, and the inputs of nodes that outlive it (kept for a pending backward()).
+
+    A Value here is referred to by `known`, the loop variable and getrefcount's argument
+    (3; iterating `.values()`, whose iterator holds no reference, unlike `.items()`), and
+    by each read of a node of this program (`uses`); any other reference is from outside:
+    a Tensor, a pending node of another program, a graph kept for later.
+    """
+    index, uses = plan.index, plan.uses
+    out_ids = set()
+    for v in known.values():
+        vid = v.id
+        if vid in index and _refcount(v) - 3 - uses.get(vid, 0) > 0:
+            out_ids.add(vid)
+    # Nodes whose outputs keep their producer (they may be differentiated later) outlive
+    # the program: materialize what they read, so that backward() does not recompute it.
+    if any(v.requires_grad for v in known.values()):
+        for node in reversed(plan.nodes):
+            if node.freed:
+                continue
+            kept = False
+            for oid in node.out_ids:
+                if oid in out_ids:
+                    o = known[oid]
+                    if o.requires_grad and o.leaf_tensor is None:
+                        kept = True
+            if kept:
+                for u in node.inputs:
+                    if u.id in index:
+                        out_ids.add(u.id)
+    return sorted((known[vid] for vid in out_ids), key=lambda v: index[v.id])
+
+
+def _run(values: list[Value], read: bool) -> None:
+    """Compute the pending `values` (all of a tape, or the ones a read asked for)."""
+    known = {v.id: v for v in values}
+    plan = None if read else _schedule(_tape_nodes(values), known)
+    values.clear()  # from here only `known` holds the candidates (see _outputs)
+    if plan is None:
+        plan = _schedule(toposort(list(known.values()), _is_materialized), known)
+    outs = _outputs(plan, known)
+    known.clear()
+    if not outs:
+        return
+    device = runtime.default_device()
+    index = plan.index
+    key = _Key((tuple(plan.parts), tuple(index[v.id] for v in outs), device))
+    results = _execute(plan, outs, key, device)
+    for v, buf in zip(outs, results):
+        v.buffer = buf  # set before the node is dropped: another thread may be walking
+        node = v.node
+        if not v.requires_grad or v.leaf_tensor is not None or node.freed:
+            v.node = None
+
+
+def _execute(plan: _Plan, outs: list[Value], key: _Key, device) -> list:
+    with _lock:
+        exe = _programs.get(key)
+        if exe is not None:
+            _programs.move_to_end(key)
+            ProgramCache.hits += 1
+            ProgramCache.fused_runs += 1
+        else:
+            runs = _sightings.pop(key.hash, 0) + 1
+            _sightings[key.hash] = runs
+            if len(_sightings) > _SIGHTINGS_SIZE:
+                _sightings.popitem(last=False)
+    if exe is None:
+        n = len(plan.nodes)
+        if n == 1 or runs < fuse_threshold(n):
+            return _run_op_by_op(plan, outs, device)
+        exe = _compile_fused(plan, outs, device)
+        with _lock:
+            _programs[key] = exe
+            if len(_programs) > PROGRAM_CACHE_SIZE:
+                _programs.popitem(last=False)
+            ProgramCache.misses += 1
+            ProgramCache.fused_compiles += 1
+            ProgramCache.fused_runs += 1
+    args = [v.buffer for v in plan.leaves]
+    for dtype, leaves in plan.literals.items():
+        args.append(device.put(np.array([v.literal for v in leaves], dtype=dtype.np)))
+    return exe(args)
+
+
+def _compile_fused(plan: _Plan, outs: list[Value], device) -> runtime.Executable:
+    graph = Graph(plan.leaves, plan.nodes, outs)
     try:
-        text = lowering.lower_graph(graph, literal_packs=packs)
+        text = lowering.lower_graph(graph, literal_packs=list(plan.literals.items()))
         tiny = lowering.largest_array(graph) <= runtime.TINY_PROGRAM_ELEMENTS
-        return runtime.compile(text, [v.aval for v in roots], device, tiny=tiny)
+        return runtime.compile(text, [v.aval for v in outs], device, tiny=tiny, kind="fused")
     except Exception as e:  # a failure here is a bug in nabla_like, not bad input
-        raise CompileError(f"XLA could not compile a lazy program of {len(order)} ops: "
+        raise CompileError(f"XLA could not compile a lazy program of {len(plan.nodes)} ops: "
                            f"{type(e).__name__}: {str(e)[:2000]}") from e
 
 
-def realize(tensors, reason: str = "realize", with_live: bool = True) -> None:
-    """Materialize `tensors` together with every other live pending tensor (only `tensors`
-    without `with_live`: the depth safety net cuts a chain without turning everything
-    alive, a transform's intermediates say, into outputs of one program)."""
+# ---------------------------------------------------------------------------
+# The op-by-op tier
+# ---------------------------------------------------------------------------
+def _is_literal(u: Value) -> bool:
+    return u.buffer is None and u.node is None
+
+
+def _kernel_key(node, env: dict, device) -> tuple:
+    return (node.sig, tuple(u.aval if u.id in env else ("lit", u.aval) for u in node.inputs), device)
+
+
+def _kernel_job(node, env: dict, device) -> tuple:
+    """compile() arguments for a one-node program of `node` (literal operands packed by
+    dtype, as in fused programs)."""
+    inputs, packs, operands = [], {}, []
+    for u in node.inputs:
+        fresh = Value(u.aval, None, 0, None)
+        if u.id in env:
+            inputs.append(fresh)
+        else:
+            packs.setdefault(u.aval.dtype, []).append(fresh)
+        operands.append(fresh)
+    copy = node.copy_to(tuple(operands))
+    outs = [Value(aval, copy, i, None) for i, aval in enumerate(node.out_avals)]
+    graph = Graph(inputs, [copy], outs)
+    try:
+        text = lowering.lower_graph(graph, name=f"kernel_{node.prim.name}",
+                                    literal_packs=list(packs.items()))
+    except Exception as e:
+        raise CompileError(f"could not lower the kernel of {node.prim.name}: {e}") from e
+    tiny = lowering.largest_array(graph) <= runtime.TINY_PROGRAM_ELEMENTS
+    return (text, list(node.out_avals), device, tiny, "kernel")
+
+
+def _run_op_by_op(plan: _Plan, outs: list[Value], device) -> list:
+    env = {v.id: v.buffer for v in plan.leaves}
+    for node in plan.nodes:  # produced values are in env when their readers come
+        for oid in node.out_ids:
+            env[oid] = None
+    keys = [_kernel_key(node, env, device) for node in plan.nodes]
+    with _lock:
+        missing = {}
+        for k, node in zip(keys, plan.nodes):
+            if k in _kernels:
+                _kernels.move_to_end(k)
+            elif k not in missing:
+                missing[k] = node
+        ProgramCache.hits += len(keys) - len(missing)
+        ProgramCache.op_by_op_runs += 1
+    if missing:
+        try:
+            compiled = runtime.compile_many([_kernel_job(node, env, device) for node in missing.values()])
+        except CompileError:
+            raise
+        except Exception as e:
+            raise CompileError(f"XLA could not compile an op-by-op kernel: {type(e).__name__}: "
+                               f"{str(e)[:2000]}") from e
+        with _lock:
+            for k, exe in zip(missing, compiled):
+                _kernels[k] = exe
+            while len(_kernels) > KERNEL_CACHE_SIZE:
+                _kernels.popitem(last=False)
+            ProgramCache.misses += len(compiled)
+            ProgramCache.kernel_compiles += len(compiled)
+        fresh = dict(zip(missing, compiled))
+    else:
+        fresh = {}
+    for k, node in zip(keys, plan.nodes):
+        exe = fresh.get(k) or _kernels.get(k)
+        if exe is None:  # evicted by another thread in between
+            exe = fresh[k] = runtime.compile(*_kernel_job(node, env, device))
+        args, packs = [], None
+        for u in node.inputs:
+            b = env.get(u.id)
+            if b is not None:
+                args.append(b)
+            else:
+                if packs is None:
+                    packs = {}
+                packs.setdefault(u.aval.dtype, []).append(u.literal)
+        if packs:
+            for dtype, values in packs.items():
+                args.append(device.put(np.array(values, dtype=dtype.np)))
+        for oid, buf in zip(node.out_ids, exe(args)):
+            env[oid] = buf
+    return [env[v.id] for v in outs]
+
+
+# ---------------------------------------------------------------------------
+# Reads
+# ---------------------------------------------------------------------------
+def realize(tensors, reason: str = "realize") -> None:
+    """Compute `tensors` (in one program) and what they need; other pending work stays
+    pending. Scalar literals get a buffer of their own."""
+    roots = []
     for t in tensors:
         concrete_check(t, reason)
-    roots = _pending_roots(tensors, with_live)
-    for t in tensors:
         v = t._value
-        if v.buffer is None and v.node is None:
-            _realize_literal(v)
-    if not roots:
-        return
-    device = runtime.default_device()
-    order, buffers, literals, key = _schedule(roots)
-    key = (key, device)
-    exe = _programs.get(key)
-    if exe is None:
-        ProgramCache.misses += 1
-        exe = _compile(order, buffers, literals, roots, device)
-        _programs[key] = exe
-        if len(_programs) > PROGRAM_CACHE_SIZE:
-            _programs.popitem(last=False)
-    else:
-        ProgramCache.hits += 1
-        _programs.move_to_end(key)
-    args = [v.buffer for v in buffers]
-    for dtype, leaves in literals.items():
-        args.append(device.put(np.array([v.literal for v in leaves], dtype=dtype.np)))
-    results = exe(args)
-    for v, buf in zip(roots, results):
-        v.buffer = buf
-        v.depth = 0
-        if not v.requires_grad or v.leaf_tensor is not None or v.node.freed:
-            v.node = None
+        if v.buffer is None:
+            if v.node is not None:
+                roots.append(v)
+            else:
+                _realize_literal(v)
+    if roots:
+        _run(roots, read=True)
 
 
 def _realize_literal(v: Value) -> None:
     host = np.full(v.aval.shape, v.literal, dtype=v.aval.dtype.np)
     v.buffer = runtime.default_device().put(runtime.aligned_copy(host))
     v.literal = None
-    v.depth = 0
-
-
-def step_boundary(tensors) -> None:
-    """Called where a training step begins (backward(), a transform on eager tensors):
-    realize pending work first if the inputs carry a long pending history."""
-    for t in tensors:
-        v = t._value
-        if v.depth > STEP_REALIZE_DEPTH and v.ctx is LAZY:
-            realize((), "step")
-            return
 
 
 def realize_all(*tensors) -> None:
-    """Materialize several tensors (and all other pending ones) in one program.
+    """Compute several tensors in one program.
 
     Example:
         >>> a, b = x * 2, x + 1
@@ -241,7 +604,7 @@ def buffer_of(t: Tensor, reason: str):
 
 def to_numpy(t: Tensor, reason: str = "numpy") -> np.ndarray:
     v = t._value
-    if v.buffer is None and v.literal is not None and v.node is None and v.ctx is LAZY:
+    if v.buffer is None and v.literal is not None and v.node is None and v.ctx is EAGER:
         return np.full(v.aval.shape, v.literal, dtype=v.aval.dtype.np)
     return runtime.to_numpy(buffer_of(t, reason), v.aval.dtype.np)
 

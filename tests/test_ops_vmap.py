@@ -67,7 +67,9 @@ def test_vmap(case, size):
         want = [_as_list(case.fn(*[nb.tensor(a) for a in ex])) for ex in per_example]
         for k, g in enumerate(got):
             expected = np.stack([np.asarray(w[k].numpy()) for w in want])
-            rtol = 1e-5 if dtype == "float32" else 0
+            # Float results may differ in the last bits between a program run op by op and
+            # one compiled fused (XLA contracts and reorders float arithmetic when fusing).
+            rtol = 100 * float(np.finfo(expected.dtype).eps) if expected.dtype.kind == "f" else 0
             np.testing.assert_allclose(np.asarray(g.numpy()).astype(np.float64),
                                        expected.astype(np.float64), rtol=rtol, atol=rtol,
                                        err_msg=f"{case.name} in_axes={in_axes} size={size}")

@@ -83,6 +83,7 @@ def _install_tensor_methods() -> None:
         if fn is not None and not hasattr(Tensor, name):
             setattr(Tensor, name, fn)
     Tensor.astype = lambda self, dtype: _ns["cast"](self, dtype)
+    Tensor.clone = lambda self: _ns["copy"](self)
     Tensor.T = property(lambda self: _ns["transpose"](self))
     if "swapaxes" in _ns:
         Tensor.mT = property(lambda self: _ns["swapaxes"](self, -1, -2))

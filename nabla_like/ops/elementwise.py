@@ -710,6 +710,19 @@ def stop_gradient(x) -> Tensor:
     return bind(stop_gradient_p, x)
 
 
+copy_p = elementwise_primitive("copy", None, linear=True)
+copy_p.def_transpose(lambda ct, x: (ct,))
+
+
+def copy(x) -> Tensor:
+    """A new tensor with the values of `x`, differentiable (the identity; `Tensor.clone`).
+
+    Example:
+        >>> y = nb.copy(x)
+    """
+    return bind(copy_p, to_tensor(x, "copy"))
+
+
 # ---------------------------------------------------------------------------
 # NumPy / JAX names
 # ---------------------------------------------------------------------------
@@ -735,7 +748,7 @@ __all__ = [
     "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh", "tanh",
     "arcsinh", "arccosh", "arctanh", "erf", "erfinv", "logaddexp", "maximum", "minimum",
     "clip", "mod", "floor_divide", "equal", "not_equal", "less", "less_equal", "greater",
-    "greater_equal", "where", "select", "cast", "convert", "stop_gradient", "detach",
+    "greater_equal", "where", "select", "cast", "convert", "stop_gradient", "detach", "copy",
     "subtract", "multiply", "divide", "true_divide", "negative", "power", "absolute",
     "remainder", "asin", "acos", "atan", "atan2", "asinh", "acosh", "atanh",
     *activations.__all__, *bitwise.__all__,

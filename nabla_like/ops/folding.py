@@ -39,6 +39,7 @@ def _same_splat(prim_name: str):
         aval = prim.abstract_eval(*[a._value.aval for a in args], **params)
         return full_in(args[0]._value.ctx, aval.shape, value, aval.dtype, aval.weak)
     prim.fold = fold
+    prim.fold_eager = True
 
 
 def _fold_convert(args, *, dtype, weak=False):
@@ -65,11 +66,10 @@ def _identity_with(prim_name: str, unit, sides=(0, 1)):
     """x op unit -> x (for the given operand sides) when the result type is x's."""
     prim = PRIMITIVES[prim_name]
 
+    # Only in traces (fold_eager stays False): in the lazy context literal values are
+    # program inputs, and a structure that depended on them would recompile whenever
+    # they change.
     def fold(args, **params):
-        # Only in traces: in the lazy context literal values are program inputs, and a
-        # structure that depended on them would recompile whenever they change.
-        if args[0]._value.ctx.level == 0:
-            return None
         for side in sides:
             value = splat_value(args[side])
             if value is not None and value == unit and not isinstance(value, bool):
@@ -84,6 +84,7 @@ def _identity_with(prim_name: str, unit, sides=(0, 1)):
 for _name in ("broadcast_in_dim", "reshape", "transpose", "slice"):
     _same_splat(_name)
 PRIMITIVES["convert"].fold = _fold_convert
+PRIMITIVES["convert"].fold_eager = True
 _identity_with("mul", 1)
 _identity_with("add", 0)
 _identity_with("sub", 0, sides=(1,))

@@ -15,11 +15,12 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import tree as tree_util
-from ..core import full_in
-from ..errors import GradError, ShapeError, TransformError, raise_error
+from ..core import context_stack, full_in
+from ..errors import ConcretizationError, GradError, ShapeError, TransformError, raise_error
 from ..ir import Aval, Graph
-from ..lazy import step_boundary
+from ..lazy import step_end
 from ..tensor import Tensor
+from .concrete import ConcreteCall, can_run_concrete
 from .graphs import (const_args, eval_graph, jvp_graph, jvp_interpret, trace_flat, vjp_graph,
                      vmap_graph)
 
@@ -69,7 +70,6 @@ def trace_function(f: Callable, args: tuple, kwargs: dict, transform: str,
             leaf_index.append(i)
             tensors.append(_as_traceable(leaf, transform))
     avals = [avals_of(i, t) if avals_of else t._value.aval for i, t in zip(leaf_index, tensors)]
-    step_boundary(tensors)
     out_tree_box: list = []
 
     def flat_fn(*inputs):
@@ -176,24 +176,53 @@ def _check_diff_input(fn_name: str, t: Tensor, key) -> None:
                     f"({t._value.aval.short()}); only floating-point inputs can be differentiated")
 
 
-class _VJPCall:
-    """Shared core of vjp/grad: trace, split reverse mode, run the forward part."""
+class ConcreteHint:
+    """Remembers, for one transformed function, that its Python reads values: later eager
+    calls run on concrete values at once instead of tracing first."""
 
-    def __init__(self, fn_name: str, f, args, kwargs, argnums, has_aux: bool, scalar_out: bool):
+    __slots__ = ("concrete",)
+
+    def __init__(self):
+        self.concrete = False
+
+
+def _numeric_leaf(leaf) -> bool:
+    return isinstance(leaf, (Tensor, np.ndarray, np.generic, int, float))
+
+
+class _VJPCall:
+    """Shared core of vjp/grad: trace, split reverse mode, run the forward part. When the
+    function reads a traced value and the call is eager, it runs on concrete values instead
+    (transforms/concrete.py)."""
+
+    def __init__(self, fn_name: str, f, args, kwargs, argnums, has_aux: bool, scalar_out: bool,
+                 hint: ConcreteHint | None = None):
         """`argnums`: the keys of the differentiated arguments (positions or keyword names)."""
         self.fn_name = fn_name
         ranges = _arg_leaf_ranges(args, kwargs)
         key_of = {i: key for key in argnums for i in ranges[key]}
         chosen = set(key_of)
-        traced = trace_function(
-            f, args, kwargs, fn_name,
-            traced=lambda i, leaf: i in chosen and isinstance(leaf, (int, float)))
-        self.traced = traced
         self.has_aux = has_aux
-        graph = traced.graph
         self.arg_trees = [tree_util.structure(args[a] if isinstance(a, int) else kwargs[a])
                           for a in argnums]
         self.argnums = argnums
+        self.concrete = None
+        traced = None
+        if hint is None or not hint.concrete or len(context_stack()) > 1:
+            try:
+                traced = trace_function(
+                    f, args, kwargs, fn_name,
+                    traced=lambda i, leaf: i in chosen and isinstance(leaf, (int, float)))
+            except ConcretizationError as e:
+                if not can_run_concrete(e):
+                    raise
+                if hint is not None:
+                    hint.concrete = True
+        if traced is None:
+            self._run_concrete(f, args, kwargs, key_of, scalar_out)
+            return
+        self.traced = traced
+        graph = traced.graph
         wrt = [i in chosen for i in traced.leaf_index] + [False] * len(graph.consts)
         for i, t in zip(traced.leaf_index, traced.args):
             if i in chosen:
@@ -202,12 +231,34 @@ class _VJPCall:
         if missing:
             raise_error(GradError, fn_name, "a differentiated argument holds a non-numeric leaf")
         self.chosen_order = [k for k, i in enumerate(traced.leaf_index) if i in chosen]
-        # Which outputs get cotangents: all of the primary output, none of aux.
-        out_tree = traced.out_tree
-        if has_aux:
+        self._split_outputs(traced.out_tree)
+        n_out = len(graph.outputs)
+        ct_outputs = [k < self.num_primary for k in range(n_out)]
+        if scalar_out:
+            self._check_scalar(graph.outputs[0].aval if graph.outputs else None)
+        self.vjp = vjp_graph(graph, wrt, ct_outputs)
+        fwd = traced.run(self.vjp.forward)
+        self.outs = fwd[:n_out]
+        self.residuals = fwd[n_out:]
+
+    def _run_concrete(self, f, args, kwargs, key_of: dict, scalar_out: bool) -> None:
+        leaves = tree_util.leaves((tuple(args), dict(kwargs)))
+        if not all(_numeric_leaf(leaves[i]) for i in key_of):
+            raise_error(GradError, self.fn_name, "a differentiated argument holds a non-numeric leaf")
+        call = ConcreteCall(self.fn_name, f, args, kwargs, sorted(key_of),
+                            check_input=lambda i, t: _check_diff_input(self.fn_name, t, key_of[i]))
+        self.concrete = call
+        self._split_outputs(call.out_tree)
+        if scalar_out:
+            self._check_scalar(call.outs[0]._value.aval if call.outs else None)
+        self.outs = call.detached(call.outs)
+
+    def _split_outputs(self, out_tree) -> None:
+        """Which outputs get cotangents: all of the primary output, none of aux."""
+        if self.has_aux:
             if out_tree.num_leaves < 1 or out_tree.kind not in (tuple, list) or len(out_tree.children) != 2:
-                raise_error(TransformError, fn_name, "with has_aux=True the function must return "
-                            "a pair (output, aux)")
+                raise_error(TransformError, self.fn_name, "with has_aux=True the function must "
+                            "return a pair (output, aux)")
             self.num_primary = out_tree.children[0].num_leaves
             self.primary_tree = out_tree.children[0]
             self.aux_tree = out_tree.children[1]
@@ -215,20 +266,11 @@ class _VJPCall:
             self.num_primary = out_tree.num_leaves
             self.primary_tree = out_tree
             self.aux_tree = None
-        n_out = len(graph.outputs)
-        ct_outputs = [k < self.num_primary for k in range(n_out)]
-        if scalar_out:
-            self._check_scalar(graph)
-        self.vjp = vjp_graph(graph, wrt, ct_outputs)
-        fwd = traced.run(self.vjp.forward)
-        self.outs = fwd[:n_out]
-        self.residuals = fwd[n_out:]
 
-    def _check_scalar(self, graph: Graph) -> None:
+    def _check_scalar(self, aval) -> None:
         if self.num_primary != 1:
             raise_error(GradError, self.fn_name, "the function must return one scalar (plus aux "
                         "with has_aux=True); use vjp or jacrev for several outputs")
-        aval = graph.outputs[0].aval
         if aval.size != 1:  # one-element shapes such as f32[1] are accepted, as in Nabla
             raise_error(GradError, self.fn_name, f"grad requires a scalar output, got "
                         f"{aval.short()}; reduce it (e.g. nb.sum) or use vjp / jacrev")
@@ -238,6 +280,8 @@ class _VJPCall:
 
     def pull(self, cts: list[Tensor]) -> list[Tensor]:
         """Input cotangents (zeros instantiated) for the differentiated leaves, in order."""
+        if self.concrete is not None:
+            return self.concrete.vjp(list(cts[:self.num_primary]))
         v = self.vjp
         seeds = [c for c, h in zip(cts, v.out_has_ct) if h]
         results = eval_graph(v.backward, seeds + list(self.residuals) + const_args(v.backward))
@@ -274,26 +318,29 @@ def value_and_grad(fun: Callable | None = None, argnums=0, has_aux: bool = False
 
 
 def _value_and_grad(fun: Callable, argnums, has_aux: bool, wrt, name: str):
+    hint = ConcreteHint()
+
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
         if wrt is not None:
             nums, single = _resolve_wrt(name, fun, wrt, args, kwargs)
         else:
             nums, single = _normalize_argnums(name, argnums, len(args))
-        call = _VJPCall(name, fun, args, kwargs, nums, has_aux, scalar_out=True)
+        call = _VJPCall(name, fun, args, kwargs, nums, has_aux, scalar_out=True, hint=hint)
         loss = call.outs[0]
         grads = call.pull([full_in(loss._value.ctx, loss.shape, 1, loss.dtype)])
         g = call.unflatten_grads(grads, single)
         value = call.primary()
         return ((value, call.aux()), g) if has_aux else (value, g)
 
-    return wrapped
+    return step_end(wrapped)
 
 
 def grad(fun: Callable | None = None, argnums=0, has_aux: bool = False, wrt=None,
          holomorphic: bool = False, allow_int: bool = False, reduce_axes=(), mode: str = "reverse"):
     """The gradient of a scalar function with respect to `argnums` (or the parameters named
-    in `wrt`). Returns `(grad, aux)` with has_aux. Usable as a decorator.
+    in `wrt`). Returns `(grad, aux)` with has_aux. Usable as a decorator. On eager values,
+    Python control flow on values (`if x > 0`) works, as in JAX outside jit.
 
     Example:
         >>> nb.grad(lambda x: nb.sum(x * x))(nb.tensor([1.0, 2.0, 3.0]))
@@ -313,6 +360,7 @@ def grad(fun: Callable | None = None, argnums=0, has_aux: bool = False, wrt=None
     return wrapped
 
 
+@step_end
 def vjp(fun: Callable, *primals, has_aux: bool = False):
     """`(out, vjp_fn)` where `vjp_fn(cotangent)` returns a tuple with one cotangent per primal
     (`(out, vjp_fn, aux)` with has_aux).
@@ -329,6 +377,7 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     out = call.primary()
     out_leaves = call.outs[:call.num_primary]
 
+    @step_end
     def vjp_fn(cotangent):
         ct_leaves, ct_tree = tree_util.flatten(cotangent)
         if ct_tree != call.primary_tree and not (len(ct_leaves) == len(out_leaves) == 1):
@@ -377,6 +426,7 @@ def _tangent_leaves(fn_name: str, primals, tangents) -> tuple[list, list]:
     return p_leaves, out
 
 
+@step_end
 def jvp(fun: Callable, primals, tangents, has_aux: bool = False):
     """`(out, tangent_out)`: `fun(*primals)` and its directional derivative along `tangents`.
 
@@ -385,8 +435,15 @@ def jvp(fun: Callable, primals, tangents, has_aux: bool = False):
         (Tensor(0. : f32[]), Tensor(1. : f32[]))
     """
     p_leaves, t_leaves = _tangent_leaves("jvp", primals, tangents)
-    traced = trace_function(fun, tuple(primals), {}, "jvp",
-                            traced=lambda i, leaf: isinstance(leaf, (int, float)))
+    try:
+        traced = trace_function(fun, tuple(primals), {}, "jvp",
+                                traced=lambda i, leaf: isinstance(leaf, (int, float)))
+    except ConcretizationError as e:
+        if not can_run_concrete(e):
+            raise
+        call, chosen = _concrete_forward("jvp", fun, primals, p_leaves)
+        touts = call.jvp([t_leaves[i] for i in chosen])
+        return _assemble_forward("jvp", call.out_tree, call.detached(call.outs), touts, has_aux)
     graph = traced.graph
     has_t = [t_leaves[i] is not None for i in traced.leaf_index] + [False] * len(graph.consts)
     jgraph, nonzero = jvp_graph(graph, has_t)
@@ -397,6 +454,13 @@ def jvp(fun: Callable, primals, tangents, has_aux: bool = False):
     outs, touts_nz = results[:n_out], iter(results[n_out:])
     touts = [next(touts_nz) if nz else _zeros_like_in(o) for o, nz in zip(outs, nonzero)]
     return _assemble_forward("jvp", traced.out_tree, outs, touts, has_aux)
+
+
+def _concrete_forward(fn_name: str, fun: Callable, primals, p_leaves: list):
+    """`fun` run on concrete values with every numeric primal leaf as an input (the leaves a
+    trace would have made inputs)."""
+    chosen = [i for i, leaf in enumerate(p_leaves) if _numeric_leaf(leaf)]
+    return ConcreteCall(fn_name, fun, tuple(primals), {}, chosen), chosen
 
 
 def _assemble_forward(fn_name: str, out_tree, outs, touts, has_aux: bool):
@@ -411,6 +475,7 @@ def _assemble_forward(fn_name: str, out_tree, outs, touts, has_aux: bool):
     return tree_util.unflatten(out_tree, outs), tree_util.unflatten(out_tree, touts)
 
 
+@step_end
 def linearize(fun: Callable, *primals):
     """`(out, jvp_fn)`: evaluates `fun` once; `jvp_fn(*tangents)` then records only the
     tangent (linear) computation, reusing the primal values.
@@ -419,12 +484,18 @@ def linearize(fun: Callable, *primals):
         >>> y, f_jvp = nb.linearize(nb.sin, nb.tensor(0.5))
         >>> f_jvp(nb.tensor(1.0))  # cos(0.5)
     """
-    traced = trace_function(fun, tuple(primals), {}, "linearize",
-                            traced=lambda i, leaf: isinstance(leaf, (int, float)))
+    try:
+        traced = trace_function(fun, tuple(primals), {}, "linearize",
+                                traced=lambda i, leaf: isinstance(leaf, (int, float)))
+    except ConcretizationError as e:
+        if not can_run_concrete(e):
+            raise
+        return _concrete_linearize(fun, primals)
     graph = traced.graph
     env: dict = {}
     outs = eval_graph(graph, list(traced.args) + const_args(graph), env)
 
+    @step_end
     def jvp_fn(*tangents):
         _, t_leaves = _tangent_leaves("linearize", primals, tangents)
         tangents_in = [t_leaves[i] for i in traced.leaf_index] + [None] * len(graph.consts)
@@ -433,6 +504,18 @@ def linearize(fun: Callable, *primals):
         return tree_util.unflatten(traced.out_tree, touts)
 
     return tree_util.unflatten(traced.out_tree, outs), jvp_fn
+
+
+def _concrete_linearize(fun: Callable, primals):
+    call, chosen = _concrete_forward("linearize", fun, primals,
+                                     tree_util.leaves(tuple(primals)))
+
+    @step_end
+    def jvp_fn(*tangents):
+        _, t_leaves = _tangent_leaves("linearize", primals, tangents)
+        return tree_util.unflatten(call.out_tree, call.jvp([t_leaves[i] for i in chosen]))
+
+    return tree_util.unflatten(call.out_tree, call.detached(call.outs)), jvp_fn
 
 
 # ---------------------------------------------------------------------------
@@ -517,7 +600,7 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None):
         outs = eval_graph(vgraph, list(traced.args) + const_args(graph) + const_args(vgraph))
         return tree_util.unflatten(traced.out_tree, outs)
 
-    return batched
+    return step_end(batched)
 
 
 def _out_axes(out_axes, out_tree) -> list:
@@ -625,7 +708,7 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
             return result, aux
         return result
 
-    return jac
+    return step_end(jac)
 
 
 def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
@@ -654,7 +737,7 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
         result = _assemble_jac(blocks, out_tree, in_tree, single)
         return (result, res[2]) if has_aux else result
 
-    return jac
+    return step_end(jac)
 
 
 def _assemble_jac(blocks, out_tree, in_tree, single: bool):
@@ -675,7 +758,7 @@ def jacobian(fun: Callable, argnums=0, has_aux: bool = False):
         n_out = sum(int(np.prod(o.shape)) for o in tree_util.leaves(out))
         pick = jacfwd if n_in <= n_out else jacrev
         return pick(fun, argnums=argnums, has_aux=has_aux)(*args)
-    return jac
+    return step_end(jac)
 
 
 def hessian(fun: Callable, argnums=0, has_aux: bool = False):
@@ -687,6 +770,7 @@ def hessian(fun: Callable, argnums=0, has_aux: bool = False):
     return jacfwd(jacrev(fun, argnums=argnums, has_aux=has_aux), argnums=argnums, has_aux=has_aux)
 
 
+@step_end
 def hvp(fun: Callable, primals, tangents):
     """Hessian-vector product H(x) v by forward-over-reverse, without forming H.
 

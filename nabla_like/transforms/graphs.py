@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 
 from ..core import TraceContext, _observers, bind, full_in, new_trace, replay
 from ..errors import TransformError, raise_error
-from ..ir import Aval, Graph, Value, toposort
+from ..ir import Aval, Graph, Node, Value, toposort
 from ..ops._common import add_any, move_bdim, to_tensor
 from ..tensor import Tensor
 
@@ -219,6 +219,40 @@ def backward_pass(nodes: Sequence, env, ct_env: dict[int, Tensor],
     return ct_env
 
 
+class RecordedEnv(dict):
+    """Primal Tensors of recorded values, by value id, made on first use."""
+
+    def __init__(self, seen: dict[int, Value], nodes: list[Node]):
+        super().__init__()
+        self.seen = seen
+        self.owner = {}
+        for node in nodes:
+            for i, oid in enumerate(node.out_ids):
+                self.owner[oid] = node
+        self.ctx_of = {id(v.node): v.ctx for v in seen.values() if v.node is not None}
+
+    def __missing__(self, vid: int) -> Tensor:
+        v = self.seen.get(vid)
+        if v is None:  # an output of a multi-output node that nothing downstream used
+            node = self.owner[vid]
+            i = node.out_ids.index(vid)
+            v = Value(node.out_avals[i], node, i, self.ctx_of[id(node)])
+        t = Tensor._wrap(v)
+        self[vid] = t
+        return t
+
+
+def recorded_graph(roots: list[Value], stop) -> tuple[list[Node], dict[int, Value], RecordedEnv]:
+    """The recorded nodes between `roots` and the values where `stop(v)` holds, in
+    topological order; every Value met on the way (by id); their primal Tensors."""
+    nodes = toposort(roots, stop)
+    seen: dict[int, Value] = {v.id: v for v in roots}
+    for node in nodes:
+        for v in node.inputs:
+            seen[v.id] = v
+    return nodes, seen, RecordedEnv(seen, nodes)
+
+
 class _ResidualEnv(dict):
     """Primal values seen from the backward trace: each one first read becomes an input."""
 
@@ -237,15 +271,19 @@ class _ResidualEnv(dict):
 
 class VJPGraphs:
     """forward: inputs -> (outs..., residuals...);  backward: (cts..., residuals...) ->
-    one cotangent per flagged input (`ct_nonzero` says which are not symbolic zeros)."""
+    one cotangent per flagged input (`ct_nonzero` says which are not symbolic zeros).
+    `residual_positions` name the residuals by position in the forward graph's value
+    numbering (inputs first, then node outputs in order), so that any graph of the same
+    structure can supply them."""
 
     def __init__(self, forward: Graph, backward: Graph, num_outs: int, ct_nonzero: list[bool],
-                 out_has_ct: list[bool]):
+                 out_has_ct: list[bool], residual_positions: list[int]):
         self.forward = forward
         self.backward = backward
         self.num_outs = num_outs
         self.ct_nonzero = ct_nonzero
         self.out_has_ct = out_has_ct
+        self.residual_positions = residual_positions
 
 
 def vjp_graph(graph: Graph, wrt: Sequence[bool], ct_outputs: Sequence[bool] | None = None
@@ -295,7 +333,68 @@ def _vjp_graph(graph: Graph, wrt: Sequence[bool], ct_outputs: Sequence[bool] | N
     forward = Graph(graph.inputs, graph.nodes, graph.outputs + residual_values,
                     num_consts=graph.num_consts)
     ctx.release()
-    return VJPGraphs(forward, backward, len(graph.outputs), ct_nonzero, out_has_ct)
+    position = {vid: i for i, vid in enumerate(_value_ids(graph))}
+    return VJPGraphs(forward, backward, len(graph.outputs), ct_nonzero, out_has_ct,
+                     [position[vid] for vid in residual_ids])
+
+
+def _value_ids(graph: Graph) -> list[int]:
+    """Value ids of `graph` in structural order: inputs, then node outputs."""
+    ids = [v.id for v in graph.inputs]
+    for node in graph.nodes:
+        ids.extend(node.out_ids)
+    return ids
+
+
+def abstract_copy(graph: Graph) -> Graph:
+    """A graph of the same structure whose values hold no data (recorded eager graphs are
+    copied so before a cached rewrite keeps them: it must not pin their buffers)."""
+    env: dict[int, Value] = {}
+    inputs = []
+    for v in graph.inputs:
+        env[v.id] = new = Value(v.aval, None, 0, None)
+        inputs.append(new)
+    nodes = []
+    for node in graph.nodes:
+        new_node = node.copy_to(tuple(env[u.id] for u in node.inputs))
+        for i, (oid, aval) in enumerate(zip(node.out_ids, node.out_avals)):
+            env[oid] = Value(aval, new_node, i, None)
+        nodes.append(new_node)
+    return Graph(inputs, nodes, [env[v.id] for v in graph.outputs])
+
+
+def recorded_vjp(nodes: list, env, roots: list[Value], cts: list[Tensor],
+                 wrt_ids: set[int]) -> dict[int, Tensor] | None:
+    """Reverse mode over recorded eager nodes by the cached rewrite of their structure
+    (what backward() does on a loop's repeating graph): the backward graph is replayed on
+    the cotangents and on residuals taken from this recording. Returns the cotangent of
+    each input in `wrt_ids` that gets one, or None when the recording is not a graph from
+    inputs to `roots` (a root that no node produces)."""
+    produced: set[int] = set()
+    inputs: list[Value] = []
+    seen: set[int] = set()
+    for node in nodes:
+        for u in node.inputs:
+            uid = u.id
+            if uid not in produced and uid not in seen:
+                seen.add(uid)
+                inputs.append(u)
+        produced.update(node.out_ids)
+    if any(r.id not in produced for r in roots):
+        return None
+    graph = Graph(inputs, nodes, roots)
+    wrt = tuple(v.id in wrt_ids for v in inputs)
+    vjp = _cached("vjp", graph, (wrt, None), lambda: _vjp_graph(abstract_copy(graph), wrt))
+    ids = _value_ids(graph)
+    residuals = [env[ids[p]] for p in vjp.residual_positions]
+    seeds = [c for c, h in zip(cts, vjp.out_has_ct) if h]
+    results = iter(eval_graph(vjp.backward, seeds + residuals + const_args(vjp.backward)))
+    nonzero = iter(vjp.ct_nonzero)
+    grads = {}
+    for v, w in zip(inputs, wrt):
+        if w and next(nonzero):
+            grads[v.id] = next(results)
+    return grads
 
 
 def _values_by_id(graph: Graph, ids: Sequence[int]) -> list[Value]:
