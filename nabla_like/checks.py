@@ -7,6 +7,7 @@ exactly (up to rounding) for correct rules and needs no step size.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from typing import Callable, Sequence
 
 import numpy as np
@@ -213,8 +214,11 @@ def debug(f: Callable, *, printer: Callable[[str], None] = print):
     def run(*args, **kwargs):
         traced = trace_function(f, args, kwargs, "debug")
         graph = traced.graph
+        me = threading.get_ident()
 
         def observe(prim, ins, params, result):
+            if threading.get_ident() != me:  # ops of other threads are not this call's
+                return
             outs = result if isinstance(result, tuple) else (result,)
             from .ir import format_params
             p = format_params(params)

@@ -36,6 +36,7 @@ from .transforms.api import trace_function
 from .transforms.graphs import const_args, eval_graph
 
 _all_jitted: "weakref.WeakSet[Jitted]" = weakref.WeakSet()
+_all_jitted_lock = threading.Lock()
 
 
 class JitStats:
@@ -160,7 +161,8 @@ class Jitted:
         self._lock = threading.Lock()
         self._last_key = None
         self.stats = JitStats()
-        _all_jitted.add(self)
+        with _all_jitted_lock:
+            _all_jitted.add(self)
 
     def __repr__(self) -> str:
         return f"<jit {getattr(self.fun, '__qualname__', self.fun)}>"
@@ -497,11 +499,15 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
 
 def jit_signatures() -> int:
     """Signatures compiled and held by all jitted functions alive."""
-    return sum(len(j._cache) for j in list(_all_jitted))
+    with _all_jitted_lock:
+        jitted = list(_all_jitted)
+    return sum(len(j._cache) for j in jitted)
 
 
 def clear_jit_caches() -> None:
-    for j in list(_all_jitted):
+    with _all_jitted_lock:
+        jitted = list(_all_jitted)
+    for j in jitted:
         j.clear_cache()
 
 

@@ -238,3 +238,39 @@ def test_python_ints_wrap_and_overflowing_dynamic_ints_are_errors():
     close(nb.jit(lambda u: u + (-1))(u), [4])  # -1 wraps to 255 in uint8, as a cast would
     with pytest.raises(nb.DTypeError, match="does not fit"):
         nb.jit(lambda x, n: x * n)(nb.ones(2), 2**40)
+
+
+def test_cache_is_bounded_least_recently_used_first():
+    f = nb.jit(lambda x: x * 2.0 + 1.0, cache_size=4)
+    for n in range(1, 11):
+        np.testing.assert_allclose(f(nb.ones((n,))).numpy(), np.full(n, 3.0))
+    info = f.cache_info()
+    assert info["size"] == 4 and info["max_size"] == 4 and info["misses"] == 10
+    f(nb.ones((10,)))          # still held: a hit
+    assert f.cache_info()["misses"] == 10
+    f(nb.ones((1,)))           # dropped long ago: compiles again
+    assert f.cache_info()["misses"] == 11 and f.cache_info()["size"] == 4
+
+
+def test_default_cache_bound_keeps_memory_flat():
+    import gc
+    import tracemalloc
+    f = nb.jit(lambda x: nb.sin(x) * 2.0)
+    limit = f.cache_info()["max_size"]
+    for n in range(1, limit + 1):
+        f(nb.ones((n,)))
+    gc.collect()
+    tracemalloc.start()
+    base, _ = tracemalloc.get_traced_memory()
+    for n in range(limit + 1, limit + 61):
+        f(nb.ones((n,)))
+    gc.collect()
+    grown, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert f.cache_info()["size"] == limit
+    assert grown - base < 1_000_000, grown - base  # 60 more signatures, none kept
+
+
+def test_cache_size_must_be_positive():
+    with pytest.raises(nb.JitError):
+        nb.jit(lambda x: x, cache_size=0)

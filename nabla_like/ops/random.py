@@ -24,6 +24,7 @@ holds a traced key (under jit a stateful draw is fixed at trace time).
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
@@ -471,11 +472,14 @@ def _row(keys: Tensor, i: int) -> Tensor:
 # Stateful API
 # ---------------------------------------------------------------------------
 class _GlobalState:
-    """The seed and the number of stateful draws since `seed()`: Python ints only."""
+    """The seed and the number of stateful draws since `seed()`: Python ints only. One
+    generator for the process, as PyTorch's: draws from several threads take distinct
+    counters (under `lock`), so no two draws repeat a stream."""
 
     seed = 0
     counter = 0
     base_key: Tensor | None = None
+    lock = threading.Lock()
 
 
 _state = _GlobalState()
@@ -490,17 +494,19 @@ def seed(n: int) -> None:
     """
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
         raise_error(DTypeError, "seed", f"seed must be a Python int, got {n!r}")
-    _state.seed = int(n)
-    _state.counter = 0
-    _state.base_key = None
+    with _state.lock:
+        _state.seed = int(n)
+        _state.counter = 0
+        _state.base_key = None
 
 
 def _next_key() -> Tensor:
-    if _state.base_key is None:
-        _state.base_key = _host_key(_state.seed)
-    k = fold_in(_state.base_key, _state.counter)
-    _state.counter += 1
-    return k
+    with _state.lock:
+        if _state.base_key is None:
+            _state.base_key = _host_key(_state.seed)
+        base, n = _state.base_key, _state.counter
+        _state.counter += 1
+    return fold_in(base, n)
 
 
 def _shape_varargs(op: str, shape: tuple):

@@ -16,6 +16,7 @@ trace record into it, so transforms compose to any depth. Symbolic zeros are
 """
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from typing import Callable, Sequence
 
@@ -90,23 +91,27 @@ def eval_graph(graph: Graph, args: Sequence[Tensor], env: dict | None = None) ->
 # ---------------------------------------------------------------------------
 _REWRITE_CACHE_SIZE = 256
 _rewrites: "OrderedDict[tuple, object]" = OrderedDict()
+_rewrites_lock = threading.Lock()
 
 
 def _cached(kind: str, graph: Graph, params: tuple, build: Callable):
     key = (kind, graph.key(), params)
-    hit = _rewrites.get(key)
-    if hit is not None:
-        _rewrites.move_to_end(key)
-        return hit
-    out = build()
-    _rewrites[key] = out
-    if len(_rewrites) > _REWRITE_CACHE_SIZE:
-        _rewrites.popitem(last=False)
+    with _rewrites_lock:
+        hit = _rewrites.get(key)
+        if hit is not None:
+            _rewrites.move_to_end(key)
+            return hit
+    out = build()  # outside the lock: building traces, and may itself use the cache
+    with _rewrites_lock:
+        _rewrites[key] = out
+        if len(_rewrites) > _REWRITE_CACHE_SIZE:
+            _rewrites.popitem(last=False)
     return out
 
 
 def clear_rewrite_cache() -> None:
-    _rewrites.clear()
+    with _rewrites_lock:
+        _rewrites.clear()
 
 
 def _missing_rule(kind: str, prim) -> None:
