@@ -1,11 +1,13 @@
 """Run the benchmark suite side by side and print a table (also written as markdown).
 
 nabla_like and NumPy run in an environment without the jax package (as users run
-nabla_like); JAX runs in its own environment. Workers stay up for the whole run and
-are asked in turn (nabla, jax, numpy, nabla, ...) so that both see the same machine
-state; each figure is the median over all timed calls of all rounds.
+nabla_like); JAX and PyTorch run in environments of their own. Workers stay up for the
+whole run and are asked in turn (nabla, jax, torch at 1 thread, torch at 2, numpy,
+nabla, ...) so that all see the same machine state; each figure is the median over all
+timed calls of all rounds. PyTorch is reported at its best thread count.
 
-    python benchmarks/run.py --nabla-python .venv/bin/python --jax-python .venv-jax/bin/python
+    python benchmarks/run.py --nabla-python .venv/bin/python --jax-python .venv-jax/bin/python \
+        --torch-python .venv-torch/bin/python
 """
 from __future__ import annotations
 
@@ -44,18 +46,15 @@ class Worker:
         self.proc.wait(timeout=60)
 
 
-# (label, (workload, lib), (workload, lib), goal): the ratio first/second must be <= goal
+# (label, (workload, lib), reference, goal): met when value / reference <= goal, where the
+# reference is another (workload, lib) or, for absolute goals, None (goal in the value's unit).
 GOALS = [
     ("lazy 200-op chain vs JAX eager", ("chain200", "nabla"), ("chain200", "jax"), 0.5),
     ("1000x1000 matmul vs JAX", ("matmul1000", "nabla"), ("matmul1000", "jax"), 1.1),
     ("jitted MLP step vs jax.jit", ("mlp_step_jit", "nabla"), ("mlp_step_jit", "jax"), 1.1),
     ("first call vs JAX", ("mlp_first_call", "nabla"), ("mlp_first_call", "jax"), 1.0),
-    ("eager value_and_grad step vs JAX jitted step", ("mlp_step_eager", "nabla"),
-     ("mlp_step_jit", "jax"), 2.0),
     ("eager value_and_grad step vs JAX eager step", ("mlp_step_eager", "nabla"),
      ("mlp_step_eager", "jax"), 0.5),
-    ("eager backward() step vs JAX jitted step", ("mlp_step_backward", "nabla"),
-     ("mlp_step_jit", "jax"), 2.0),
     ("eager backward() step vs JAX eager step", ("mlp_step_backward", "nabla"),
      ("mlp_step_eager", "jax"), 0.5),
     ("per-example grads (jit) vs JAX", ("per_example_grads_jit", "nabla"),
@@ -65,6 +64,25 @@ GOALS = [
      ("dispatch_f32x3", "jax"), 3.0),
     ("trace+compile of grad of a 1000-op chain vs JAX", ("deep_chain_compile", "nabla"),
      ("deep_chain_compile", "jax"), 1.0),
+    *[(f"small MLP backward() loop, read {r}, vs PyTorch eager", (f"small_loop_{p}", "nabla"),
+       (f"small_loop_{p}", "torch"), 1.0) for p, r in (("every", "every step"), ("never", "never"))],
+    *[(f"small MLP backward() loop, read {r}, vs nb.jit step", (f"small_loop_{p}", "nabla"),
+       ("small_loop_jit", "nabla"), 3.0) for p, r in (("every", "every step"), ("never", "never"))],
+    *[(f"big MLP backward() loop, read {r}, vs nb.jit step", (f"big_loop_{p}", "nabla"),
+       ("big_loop_jit", "nabla"), 1.2)
+      for p, r in (("every", "every step"), ("10", "every 10"), ("50", "every 50"),
+                   ("never", "never"))],
+    ("big MLP backward() loop, read every step, vs PyTorch eager", ("big_loop_every", "nabla"),
+     ("big_loop_every", "torch"), 1.0),
+    ("list comprehension of 1000, read once (seconds)", ("list_comprehension_1000", "nabla"),
+     None, 0.5),
+    ("list comprehension of 4000, read once (seconds)", ("list_comprehension_4000", "nabla"),
+     None, 2.0),
+    *[(f"fused programs compiled after step 1 of 200, {s}, read {r}",
+       (f"compiles_{s}_{p}", "nabla"), None, 2)
+      for s in ("backward", "value_and_grad")
+      for p, r in (("every", "every step"), ("10", "every 10"), ("50", "every 50"),
+                   ("never", "never"))],
 ]
 
 
@@ -83,65 +101,109 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--nabla-python", default=sys.executable)
     p.add_argument("--jax-python", default=None)
+    p.add_argument("--torch-python", default=None)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--reps", type=int, default=20)
     p.add_argument("--only", nargs="*", default=None)
     p.add_argument("--out", default=os.path.join(HERE, "results", "latest.md"))
     args = p.parse_args()
     names = args.only or list(REGISTRY)
-    workers = {"nabla": Worker(args.nabla_python, "nabla"), "numpy": Worker(args.nabla_python, "numpy")}
+    workers = {"nabla": Worker(args.nabla_python, "nabla")}
     if args.jax_python:
         workers["jax"] = Worker(args.jax_python, "jax")
+    if args.torch_python:
+        workers["torch1"] = Worker(args.torch_python, "torch1")
+        workers["torch2"] = Worker(args.torch_python, "torch2")
+    workers["numpy"] = Worker(args.nabla_python, "numpy")
     results: dict = {n: {lib: [] for lib in workers} for n in names}
     notes = []
     for name in names:
         spec = REGISTRY[name]
         reps = max(3, args.reps // 4) if spec["fresh"] else args.reps
-        for _ in range(args.rounds):
+        rounds = 1 if spec["kind"] == "count" else args.rounds
+        for _ in range(rounds):
             for lib, w in workers.items():
                 r = w.ask(name, reps, 0.3)
                 if "error" in r:
                     notes.append(f"{name} [{lib}]: {r['error']}")
                 elif not r.get("skip"):
-                    results[name][lib].append(r["median"])
+                    results[name][lib].append(r["value"] if spec["kind"] == "count" else r["median"])
                 if r.get("jax_imported"):
                     notes.append(f"{name}: jax was imported in the nabla worker")
-        line = " | ".join(f"{lib} {fmt_time(statistics.median(v)) if v else '-'}"
-                          for lib, v in results[name].items())
-        print(f"{name:24s} {line}", flush=True)
+        shown = {lib: (statistics.median(v) if v else None) for lib, v in results[name].items()}
+        line = " | ".join(f"{lib} {fmt(spec, v)}" for lib, v in shown.items() if v is not None)
+        print(f"{name:26s} {line}", flush=True)
     for w in workers.values():
         w.close()
-    rows = ["| workload | nabla_like | JAX | NumPy | nabla/JAX | nabla/NumPy |",
-            "|---|---|---|---|---|---|"]
-    for name in names:
-        med = {lib: (statistics.median(v) if v else None) for lib, v in results[name].items()}
-        nbl, jx, npy = med.get("nabla"), med.get("jax"), med.get("numpy")
-        r_j = f"{nbl / jx:.2f}" if nbl and jx else "-"
-        r_n = f"{nbl / npy:.2f}" if nbl and npy else "-"
-        rows.append(f"| {REGISTRY[name]['title']} | {fmt_time(nbl)} | {fmt_time(jx)} | "
-                    f"{fmt_time(npy)} | {r_j} | {r_n} |")
-    goal_rows = ["| goal | ratio | target | met |", "|---|---|---|---|"]
-    for label, (wa, la), (wb, lb), goal in GOALS:
-        if wa not in results or wb not in results:
-            continue
-        a, b = results[wa].get(la), results[wb].get(lb)
-        if not a or not b:
-            continue
-        ratio = statistics.median(a) / statistics.median(b)
-        goal_rows.append(f"| {label} | {ratio:.2f} | <= {goal} | {'yes' if ratio <= goal else 'NO'} |")
-    header = (f"# nabla_like benchmarks\n\n{datetime.datetime.now():%Y-%m-%d %H:%M}, "
-              f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; medians of "
-              f"{args.rounds} alternating rounds. Ratios below 1 mean nabla_like is faster.\n\n")
-    text = header + "\n".join(rows) + "\n"
-    if len(goal_rows) > 2:
-        text += "\n## Goals (ratios nabla_like / JAX)\n\n" + "\n".join(goal_rows) + "\n"
-    if notes:
-        text += "\nNotes:\n" + "\n".join(f"- {n}" for n in notes) + "\n"
+    text = report(names, results, notes, args.rounds)
     print()
     print(text)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         f.write(text)
+
+
+def fmt(spec: dict, value) -> str:
+    if value is None:
+        return "-"
+    return f"{value:g}" if spec["kind"] == "count" else fmt_time(value)
+
+
+def _median(results: dict, name: str, lib: str):
+    """The median of `lib` on `name`; for "torch", the best of its thread counts (and
+    which one)."""
+    if name not in results:
+        return None, ""
+    if lib == "torch":
+        best = None
+        for threads in ("torch1", "torch2"):
+            v = results[name].get(threads)
+            if v and (best is None or statistics.median(v) < best[0]):
+                best = (statistics.median(v), f" ({threads[-1]} thread{'s' if threads[-1] != '1' else ''})")
+        return best if best else (None, "")
+    v = results[name].get(lib)
+    return (statistics.median(v), "") if v else (None, "")
+
+
+def report(names, results, notes, rounds: int) -> str:
+    from workloads import REGISTRY
+    rows = ["| workload | nabla_like | JAX | PyTorch (best threads) | NumPy | nabla/JAX | nabla/PyTorch |",
+            "|---|---|---|---|---|---|---|"]
+    for name in names:
+        spec = REGISTRY[name]
+        nbl, _ = _median(results, name, "nabla")
+        jx, _ = _median(results, name, "jax")
+        th, threads = _median(results, name, "torch")
+        npy, _ = _median(results, name, "numpy")
+        r_j = f"{nbl / jx:.2f}" if nbl and jx else "-"
+        r_t = f"{nbl / th:.2f}" if nbl and th else "-"
+        rows.append(f"| {spec['title']} | {fmt(spec, nbl)} | {fmt(spec, jx)} | "
+                    f"{fmt(spec, th)}{threads if th else ''} | {fmt(spec, npy)} | {r_j} | {r_t} |")
+    goal_rows = ["| goal | value | target | met |", "|---|---|---|---|"]
+    for label, (wa, la), ref, goal in GOALS:
+        a, _ = _median(results, wa, la)
+        if a is None:
+            continue
+        if ref is None:
+            value = a
+            shown = fmt(REGISTRY[wa], a) if REGISTRY[wa]["kind"] == "count" else f"{a:.3f}"
+        else:
+            b, _ = _median(results, ref[0], ref[1])
+            if b is None:
+                continue
+            value = a / b
+            shown = f"{value:.2f}"
+        goal_rows.append(f"| {label} | {shown} | <= {goal} | {'yes' if value <= goal else 'NO'} |")
+    header = (f"# nabla_like benchmarks\n\n{datetime.datetime.now():%Y-%m-%d %H:%M}, "
+              f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; medians of "
+              f"{rounds} alternating rounds (counts: one cold run). Ratios below 1 mean nabla_like "
+              f"is faster.\n\n")
+    text = header + "\n".join(rows) + "\n"
+    if len(goal_rows) > 2:
+        text += "\n## Goals\n\n" + "\n".join(goal_rows) + "\n"
+    if notes:
+        text += "\nNotes:\n" + "\n".join(f"- {n}" for n in notes) + "\n"
+    return text
 
 
 if __name__ == "__main__":

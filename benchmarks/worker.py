@@ -1,4 +1,7 @@
-"""A benchmark worker: runs workloads of one library on request (JSON lines on stdin)."""
+"""A benchmark worker: runs workloads of one library on request (JSON lines on stdin).
+
+`--lib` is nabla, numpy, jax, or torch1/torch2 (PyTorch at 1 or 2 threads: the runner
+reports PyTorch at its best thread count)."""
 from __future__ import annotations
 
 import argparse
@@ -27,6 +30,10 @@ def measure(lib: str, name: str, reps: int, min_seconds: float) -> dict:
     step = spec["make"](lib)
     if step is None:
         return {"skip": True}
+    if spec["kind"] == "count":
+        clear_caches(lib)
+        return {"value": step()}
+    per = getattr(step, "per", 1)
     times = []
     if spec["fresh"]:
         for _ in range(reps):
@@ -42,22 +49,27 @@ def measure(lib: str, name: str, reps: int, min_seconds: float) -> dict:
             t = time.perf_counter()
             step()
             times.append(time.perf_counter() - t)
-    return {"median": statistics.median(times), "n": len(times), "min": min(times)}
+    return {"median": statistics.median(times) / per, "n": len(times), "min": min(times) / per}
 
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--lib", required=True, choices=["nabla", "jax", "numpy"])
+    p.add_argument("--lib", required=True, choices=["nabla", "jax", "numpy", "torch1", "torch2"])
     args = p.parse_args()
-    if args.lib != "jax" and "jax" in sys.modules:
+    lib = args.lib
+    if lib != "jax" and "jax" in sys.modules:
         raise SystemExit("jax must not be imported in this worker")
+    if lib.startswith("torch"):
+        import torch
+        torch.set_num_threads(int(lib[-1]))
+        lib = "torch"
     for line in sys.stdin:
         req = json.loads(line)
         try:
-            res = measure(args.lib, req["workload"], req.get("reps", 20), req.get("min_seconds", 0.5))
+            res = measure(lib, req["workload"], req.get("reps", 20), req.get("min_seconds", 0.5))
         except Exception as e:  # report, keep serving
             res = {"error": f"{type(e).__name__}: {e}"}
-        if args.lib == "nabla":
+        if lib == "nabla":
             res["jax_imported"] = "jax" in sys.modules
         print(json.dumps(res), flush=True)
 

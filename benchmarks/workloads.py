@@ -1,9 +1,10 @@
 """Benchmark workloads, each written once per library.
 
-A workload is a function `make(lib) -> (setup_note, step)` where `step()` runs one
-timed unit of work to completion (results read back or blocked on). `lib` is
-"nabla", "jax" or "numpy"; a workload returns None for a library it does not
-apply to. Imports happen inside, so the nabla worker never imports jax.
+A workload is a function `make(lib) -> step` where `step()` runs one timed unit of
+work to completion (results read back or blocked on); `step.per = n` reports the
+time per one of n repetitions inside it. `lib` is "nabla", "jax", "numpy" or
+"torch"; a workload returns None for a library it does not apply to. Imports
+happen inside, so the nabla worker never imports jax (or torch).
 """
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ import numpy as np
 REGISTRY: dict[str, dict] = {}
 
 
-def workload(name: str, title: str, group: str, fresh: bool = False):
-    """Register a workload. `fresh`: each measurement starts from empty compile caches."""
+def workload(name: str, title: str, group: str, fresh: bool = False, kind: str = "time"):
+    """Register a workload. `fresh`: each measurement starts from empty compile caches.
+    `kind="count"`: make(lib) returns a function whose result (a number) is reported, once,
+    from cold caches, instead of a time."""
     def deco(fn):
-        REGISTRY[name] = {"make": fn, "title": title, "group": group, "fresh": fresh}
+        REGISTRY[name] = {"make": fn, "title": title, "group": group, "fresh": fresh, "kind": kind}
         return fn
     return deco
 
@@ -324,3 +327,263 @@ def dispatch_f32x3(lib):
         x, y = jnp.asarray([1.0, 2.0, 3.0]), jnp.asarray([4.0, 5.0, 6.0])
         return lambda: f(x, y)
     return None
+
+
+# ---------------------------------------------------------------------------
+# The eager runtime in ordinary loops (read patterns), against PyTorch eager and nb.jit
+# ---------------------------------------------------------------------------
+def _small_mlp_data():
+    rng = np.random.default_rng(0)
+    params = [rng.standard_normal((32, 64)).astype(np.float32) * np.float32(0.1),
+              np.zeros(64, np.float32),
+              rng.standard_normal((64, 1)).astype(np.float32) * np.float32(0.1),
+              np.zeros(1, np.float32)]
+    x = rng.standard_normal((64, 32)).astype(np.float32)
+    y = rng.standard_normal((64, 1)).astype(np.float32)
+    return params, x, y
+
+
+def _pairs(p):
+    return [(p[i], p[i + 1]) for i in range(0, len(p), 2)]
+
+
+def _loss_fn(lib, model: str):
+    """loss(flat params, x, y) of the small MLP (tanh, mean squared error) or the big one
+    (relu, softmax cross-entropy), written for one library."""
+    if lib == "nabla":
+        import nabla_like as ns
+        log_softmax = lambda z: ns.log_softmax(z, axis=1)  # noqa: E731
+        row_sum = lambda z: ns.sum(z, axis=1)  # noqa: E731
+    elif lib == "torch":
+        import torch as ns
+        log_softmax = lambda z: ns.log_softmax(z, dim=1)  # noqa: E731
+        row_sum = lambda z: ns.sum(z, dim=1)  # noqa: E731
+    else:
+        import jax
+        import jax.numpy as ns
+        log_softmax = lambda z: jax.nn.log_softmax(z, axis=1)  # noqa: E731
+        row_sum = lambda z: ns.sum(z, axis=1)  # noqa: E731
+    relu = ns.relu if lib != "jax" else jax.nn.relu
+
+    def small(p, x, y):
+        h = ns.tanh(x @ p[0] + p[1])
+        return ns.mean((h @ p[2] + p[3] - y) ** 2)
+
+    def big(p, x, y):
+        h = x
+        pairs = _pairs(p)
+        for w, b in pairs[:-1]:
+            h = relu(h @ w + b)
+        w, b = pairs[-1]
+        return -ns.mean(row_sum(log_softmax(h @ w + b) * y))
+    return small if model == "small" else big
+
+
+def _loop(lib, model: str, steps: int, read_every: int, jitted: bool = False):
+    """A training loop of `steps` steps in the backward() style (jitted: one nb.jit /
+    jax.jit step function), reading the loss every `read_every` steps; the timed unit ends
+    when the parameters are ready. Reported per step."""
+    if model == "small":
+        params0, x0, y0 = _small_mlp_data()
+        lr = 0.1
+    else:
+        raw, x0, y0 = _mlp_data()
+        params0 = [a for pair in raw for a in pair]
+        lr = 0.01
+    if (lib == "torch" and jitted) or lib == "numpy":
+        return None
+    loss = _loss_fn(lib, model)
+    if lib == "nabla":
+        import nabla_like as nb
+        x, y = nb.tensor(x0), nb.tensor(y0)
+        if jitted:
+            @nb.jit
+            def step_fn(p, x, y):
+                value, grads = nb.value_and_grad(loss)(p, x, y)
+                return [w - lr * g for w, g in zip(p, grads)], value
+            state = {"p": [nb.tensor(a) for a in params0]}
+
+            def run():
+                for i in range(steps):
+                    state["p"], value = step_fn(state["p"], x, y)
+                    if (i + 1) % read_every == 0:
+                        value.item()
+                nb.block_until_ready(state["p"])
+            return run
+        params = [nb.tensor(a).requires_grad_() for a in params0]
+
+        def run():
+            for i in range(steps):
+                value = loss(params, x, y)
+                value.backward()
+                with nb.no_grad():
+                    for p in params:
+                        p -= lr * p.grad
+                        p.grad = None
+                if (i + 1) % read_every == 0:
+                    value.item()
+            nb.block_until_ready(params)
+        return run
+    if lib == "torch":
+        import torch
+        x, y = torch.tensor(x0), torch.tensor(y0)
+        params = [torch.tensor(a).requires_grad_() for a in params0]
+
+        def run():
+            for i in range(steps):
+                value = loss(params, x, y)
+                value.backward()
+                with torch.no_grad():
+                    for p in params:
+                        p -= lr * p.grad
+                        p.grad = None
+                if (i + 1) % read_every == 0:
+                    value.item()
+        return run
+    if not jitted:
+        return None
+    import jax
+    import jax.numpy as jnp
+
+    @jax.jit
+    def jax_step(p, x, y):
+        value, grads = jax.value_and_grad(loss)(p, x, y)
+        return [w - lr * g for w, g in zip(p, grads)], value
+    x, y = jnp.asarray(x0), jnp.asarray(y0)
+    state = {"p": [jnp.asarray(a) for a in params0]}
+
+    def run():
+        for i in range(steps):
+            state["p"], value = jax_step(state["p"], x, y)
+            if (i + 1) % read_every == 0:
+                float(value)
+        jax.block_until_ready(state["p"])
+    return run
+
+
+def _per_step(make, steps):
+    """Mark a loop workload as reporting its time per step (the runner divides)."""
+    def make_lib(lib):
+        run = make(lib)
+        if run is not None:
+            run.per = steps
+        return run
+    return make_lib
+
+
+_MODELS = {"small": ("small MLP 32-64-1, batch 64", 50), "big": ("MLP 784-512-512-10, batch 128", 10)}
+_READS = {"every": ("every step", 1), "10": ("every 10 steps", 10), "50": ("every 50 steps", 50),
+          "never": ("only at the end", 10**9)}
+
+
+def _loop_workload(model: str, every: int, jitted: bool = False):
+    steps = _MODELS[model][1]
+    return _per_step(lambda lib: _loop(lib, model, steps, every, jitted), steps)
+
+
+for _model, (_title, _) in _MODELS.items():
+    for _pattern, (_read, _every) in _READS.items():
+        workload(f"{_model}_loop_{_pattern}", f"{_title}: backward() loop, loss read {_read} "
+                 f"(per step)", "eager loops")(_loop_workload(_model, _every))
+    workload(f"{_model}_loop_jit", f"{_title}: jitted step (nb.jit / jax.jit), loss read every "
+             f"step (per step)", "eager loops")(_loop_workload(_model, 1, jitted=True))
+
+
+@workload("list_comprehension_1000", "[x * float(i) for i in range(1000)], read the last (cold caches)",
+          "eager loops", fresh=True)
+def list_comprehension_1000(lib):
+    return _list_comprehension(lib, 1000)
+
+
+@workload("list_comprehension_4000", "[x * float(i) for i in range(4000)], read the last (cold caches)",
+          "eager loops", fresh=True)
+def list_comprehension_4000(lib):
+    return _list_comprehension(lib, 4000)
+
+
+def _list_comprehension(lib, n):
+    x0 = _rand(1000)
+    if lib == "nabla":
+        import nabla_like as nb
+        x = nb.tensor(x0)
+        return lambda: [x * float(i) for i in range(n)][-1].numpy()
+    if lib == "jax":
+        import jax.numpy as jnp
+        x = jnp.asarray(x0)
+        return lambda: [x * float(i) for i in range(n)][-1].block_until_ready()
+    if lib == "torch":
+        import torch
+        x = torch.tensor(x0)
+        return lambda: [x * float(i) for i in range(n)][-1].numpy()
+    return None
+
+
+@workload("record_op", "recording one eager op (x + y on f32[64], 1000 ops, not read)",
+          "eager loops")
+def record_op(lib):
+    a = _rand(64)
+    if lib == "nabla":
+        import nabla_like as nb
+        x, y = nb.tensor(a), nb.tensor(a)
+
+        def run():
+            for _ in range(1000):
+                x + y
+    elif lib == "torch":
+        import torch
+        x, y = torch.tensor(a), torch.tensor(a)
+
+        def run():
+            for _ in range(1000):
+                x + y
+    elif lib == "jax":
+        import jax.numpy as jnp
+        x, y = jnp.asarray(a), jnp.asarray(a)
+
+        def run():
+            for _ in range(1000):
+                x + y
+    else:
+        return None
+    run.per = 1000
+    return run
+
+
+def _compiles_after_first_step(style: str, every: int):
+    """Fused programs the eager runtime compiles in steps 2..200 of a small-MLP loop."""
+    def count():
+        import nabla_like as nb
+        params0, x0, y0 = _small_mlp_data()
+        loss = _loss_fn("nabla", "small")
+        x, y = nb.tensor(x0), nb.tensor(y0)
+        if style == "backward":
+            params = [nb.tensor(a).requires_grad_() for a in params0]
+        else:
+            params = [nb.tensor(a) for a in params0]
+            vg = nb.value_and_grad(loss)
+        for i in range(200):
+            if style == "backward":
+                value = loss(params, x, y)
+                value.backward()
+                with nb.no_grad():
+                    for p in params:
+                        p -= 0.1 * p.grad
+                        p.grad = None
+            else:
+                value, grads = vg(params, x, y)
+                params = [p - 0.1 * g for p, g in zip(params, grads)]
+            if (i + 1) % every == 0:
+                value.item()
+            if i == 0:
+                first = nb.compile_stats()
+        value.item()
+        return (nb.compile_stats() - first).fused_compiles
+    return count
+
+
+for _style in ("backward", "value_and_grad"):
+    for _pattern, (_read, _every) in _READS.items():
+        workload(f"compiles_{_style}_{_pattern}", f"fused programs compiled in steps 2-200, "
+                 f"{_style} style, loss read {_read}", "compile counts", kind="count")(
+            (lambda s, e: lambda lib: _compiles_after_first_step(s, e) if lib == "nabla" else None)(
+                _style, _every))

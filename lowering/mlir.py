@@ -176,6 +176,22 @@ class LoweringError(Exception):
     pass
 
 
+def emit_nodes(em: Emitter, nodes, env: dict) -> None:
+    """Emit `nodes` in order; `env` maps value ids to SSA names (inputs on entry, every
+    node output on exit). Shared by whole modules and by inlined sub-graphs."""
+    for node in nodes:
+        rule = LOWERINGS.get(node.prim.name)
+        if rule is None:
+            raise LoweringError(f"no StableHLO lowering for primitive {node.prim.name!r}")
+        ins = [env[v.id] for v in node.inputs]
+        ctx = RuleContext(em, [v.aval for v in node.inputs], node.out_avals)
+        outs = rule(ctx, *ins, **node.params)
+        if isinstance(outs, str):
+            outs = [outs]
+        for oid, o in zip(node.out_ids, outs):
+            env[oid] = o
+
+
 def lower_graph(graph, name: str = "main", literal_packs: Sequence = (),
                 arg_attrs: dict[int, str] | None = None) -> str:
     """StableHLO module text for `graph` (inputs, nodes, outputs of the IR).
@@ -209,17 +225,7 @@ def lower_graph(graph, name: str = "main", literal_packs: Sequence = (),
                 s = em.op("stablehlo.broadcast_in_dim", [s], leaf.aval,
                           {"broadcast_dimensions": i64_array([])})
             env[leaf.id] = s
-    for node in graph.nodes:
-        rule = LOWERINGS.get(node.prim.name)
-        if rule is None:
-            raise LoweringError(f"no StableHLO lowering for primitive {node.prim.name!r}")
-        ins = [env[v.id] for v in node.inputs]
-        ctx = RuleContext(em, [v.aval for v in node.inputs], node.out_avals)
-        outs = rule(ctx, *ins, **node.params)
-        if isinstance(outs, str):
-            outs = [outs]
-        for oid, o in zip(node.out_ids, outs):
-            env[oid] = o
+    emit_nodes(em, graph.nodes, env)
     results = [env[v.id] for v in graph.outputs]
     res_types = [em.types[r] for r in results]
     em.lines.append(f'    "func.return"({", ".join(results)}) : ({", ".join(res_types)}) -> ()')

@@ -138,7 +138,8 @@ class Graph:
     """Inputs, nodes in topological order, outputs. `consts` are the outer values
     captured by the trace; they are the trailing `len(consts)` inputs."""
 
-    __slots__ = ("inputs", "nodes", "outputs", "consts", "num_consts", "in_tree", "out_tree")
+    __slots__ = ("inputs", "nodes", "outputs", "consts", "num_consts", "in_tree", "out_tree",
+                 "_closed")
 
     def __init__(self, inputs: list[Value], nodes: list[Node], outputs: list[Value],
                  consts: Sequence[Value] = (), in_tree=None, out_tree=None,
@@ -152,6 +153,7 @@ class Graph:
         self.num_consts = len(self.consts) if num_consts is None else num_consts
         self.in_tree = in_tree
         self.out_tree = out_tree
+        self._closed = None
 
     @property
     def num_args(self) -> int:
@@ -176,6 +178,39 @@ class Graph:
 
     def key(self) -> tuple:
         return structural_key(self)
+
+    def closed(self) -> "ClosedGraph":
+        """This graph as a primitive's parameter (made once; see ClosedGraph)."""
+        if self._closed is None:
+            self._closed = ClosedGraph(self)
+        return self._closed
+
+
+class ClosedGraph:
+    """A graph as a static parameter of a node (the `call` primitive): its inputs are all
+    fed by the node's inputs (captured consts included, never baked in), and it hashes and
+    compares by structure, so nodes holding graphs of one structure share compiled
+    programs and cached rewrites. It keeps no data: only the graph's abstract structure."""
+
+    __slots__ = ("graph", "key", "hash")
+
+    def __init__(self, graph: "Graph"):
+        self.graph = Graph(graph.inputs, graph.nodes, graph.outputs)
+        self.key = structural_key(self.graph)
+        self.hash = hash(self.key)
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other) -> bool:
+        return self is other or (isinstance(other, ClosedGraph) and self.hash == other.hash
+                                 and self.key == other.key)
+
+    def __repr__(self) -> str:
+        return f"<graph of {len(self.graph.nodes)} nodes>"
+
+    def __str__(self) -> str:
+        return format_graph(self.graph)
 
 
 def toposort(outputs: Iterable[Value], is_leaf) -> list[Node]:
@@ -233,6 +268,8 @@ def format_params(params: dict) -> str:
             return x.short
         if isinstance(x, float):
             return repr(x)
+        if isinstance(x, ClosedGraph):
+            return repr(x)
         return str(x)
     return ", ".join(f"{k}={fmt(v)}" for k, v in params.items())
 
@@ -256,6 +293,9 @@ def format_graph(graph: Graph, name: str = "graph") -> str:
         params = format_params(node.params)
         lines.append(f"  {', '.join(outs)} = {node.prim.name}"
                      + (f"[{params}]" if params else "") + (f" {ins}" if ins else ""))
+        for key, param in node.params.items():  # sub-graphs print nested, under their node
+            if isinstance(param, ClosedGraph):
+                lines.extend("    " + line for line in format_graph(param.graph, key).split("\n"))
     outs = ", ".join(names.get(v.id, "?") for v in graph.outputs)
     lines.append(f"  return {outs}")
     lines.append("}")

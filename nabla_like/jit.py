@@ -33,7 +33,7 @@ from .ir import Aval, Graph, Value
 from .lazy import LAZY, flush, realize
 from .tensor import Tensor
 from .transforms.api import trace_function
-from .transforms.graphs import const_args, eval_graph
+from .transforms.graphs import apply_graph, const_args
 
 _all_jitted: "weakref.WeakSet[Jitted]" = weakref.WeakSet()
 _all_jitted_lock = threading.Lock()
@@ -336,7 +336,7 @@ class Jitted:
     def _replay(self, entry: _Entry, leaves: list):
         from .ops._common import to_tensor
         tensors = [to_tensor(leaf, "jit") for leaf in leaves]
-        outs = eval_graph(entry.graph, tensors + const_args(entry.graph))
+        outs = apply_graph(entry.graph, tensors + const_args(entry.graph))
         return tree_util.unflatten(entry.out_tree, outs)
 
     # -- misses ------------------------------------------------------------------------

@@ -216,8 +216,9 @@ _sightings: "OrderedDict[int, int]" = OrderedDict()
 class ProgramCache:
     """The eager runtime's compiled programs. `misses` counts every XLA compilation it
     makes (fused programs and op-by-op kernels alike), `hits` every run of one already
-    compiled; `fused_compiles`/`kernel_compiles` split the misses, and `fused_runs`/
-    `op_by_op_runs` count programs by the tier that ran them."""
+    compiled; `fused_compiles`/`kernel_compiles` split the misses. `fused_runs` counts
+    programs run as one executable (a fused program, or the kernel of a one-node program),
+    `op_by_op_runs` programs run node by node on kernels."""
 
     hits = 0
     misses = 0
@@ -431,7 +432,7 @@ def _execute(plan: _Plan, outs: list[Value], key: _Key, device) -> list:
     if exe is None:
         n = len(plan.nodes)
         if n == 1 or runs < fuse_threshold(n):
-            return _run_op_by_op(plan, outs, device)
+            return _run_op_by_op(plan, outs, device, whole=n == 1)
         exe = _compile_fused(plan, outs, device)
         with _lock:
             _programs[key] = exe
@@ -491,7 +492,7 @@ def _kernel_job(node, env: dict, device) -> tuple:
     return (text, list(node.out_avals), device, tiny, "kernel")
 
 
-def _run_op_by_op(plan: _Plan, outs: list[Value], device) -> list:
+def _run_op_by_op(plan: _Plan, outs: list[Value], device, whole: bool = False) -> list:
     env = {v.id: v.buffer for v in plan.leaves}
     for node in plan.nodes:  # produced values are in env when their readers come
         for oid in node.out_ids:
@@ -505,7 +506,10 @@ def _run_op_by_op(plan: _Plan, outs: list[Value], device) -> list:
             elif k not in missing:
                 missing[k] = node
         ProgramCache.hits += len(keys) - len(missing)
-        ProgramCache.op_by_op_runs += 1
+        if whole:  # a one-node program: its kernel is the whole program
+            ProgramCache.fused_runs += 1
+        else:
+            ProgramCache.op_by_op_runs += 1
     if missing:
         try:
             compiled = runtime.compile_many([_kernel_job(node, env, device) for node in missing.values()])

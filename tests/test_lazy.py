@@ -91,7 +91,7 @@ def test_list_comprehension_read_once_computes_one_element():
     delta = nb.compile_stats() - before
     elapsed = time.perf_counter() - start
     np.testing.assert_allclose(last, np.linspace(0, 1, 64) * 999, rtol=1e-5)
-    assert delta.fused_compiles == 0 and delta.op_by_op_runs == 1
+    assert delta.fused_compiles == 0 and delta.kernel_compiles <= 1 and delta.executions == 1
     assert sum(pending(t) for t in outs) == 999
     assert elapsed < 30  # seconds, generous: the point is no 1000-output program
     np.testing.assert_allclose(outs[10].numpy(), np.linspace(0, 1, 64) * 10, rtol=1e-5)

@@ -6,7 +6,7 @@ This module gathers the public functions and installs Tensor's operator methods.
 """
 from __future__ import annotations
 
-from . import elementwise, indexing, linalg, random, reduce, shape  # noqa: F401
+from . import call, elementwise, indexing, linalg, random, reduce, shape  # noqa: F401
 # files that extend a family (each family file re-exports them too)
 from . import (activations, bitwise, cumulative, gather_scatter, linalg_einsum,  # noqa: F401
                shape_dynamic, shape_tiling)

@@ -21,8 +21,8 @@ from ..ir import Aval, Graph
 from ..lazy import step_end
 from ..tensor import Tensor
 from .concrete import ConcreteCall, can_run_concrete
-from .graphs import (const_args, eval_graph, jvp_graph, jvp_interpret, trace_flat, vjp_graph,
-                     vmap_graph)
+from .graphs import (apply_graph, const_args, eval_graph, jvp_graph, jvp_interpret, trace_flat,
+                     vjp_graph, vmap_graph)
 
 
 # ---------------------------------------------------------------------------
@@ -48,7 +48,7 @@ class Traced:
     def run(self, graph: Graph | None = None) -> list[Tensor]:
         """Replay `graph` (this trace or a rewrite with the same inputs) on the arguments
         and on the consts this trace captured."""
-        return eval_graph(graph or self.graph, list(self.args) + const_args(self.graph))
+        return apply_graph(graph or self.graph, list(self.args) + const_args(self.graph))
 
 
 def _as_traceable(x, op: str):
@@ -284,7 +284,7 @@ class _VJPCall:
             return self.concrete.vjp(list(cts[:self.num_primary]))
         v = self.vjp
         seeds = [c for c, h in zip(cts, v.out_has_ct) if h]
-        results = eval_graph(v.backward, seeds + list(self.residuals) + const_args(v.backward))
+        results = apply_graph(v.backward, seeds + list(self.residuals) + const_args(v.backward))
         it = iter(results)
         grads = []
         for k, nonzero in zip(self.chosen_order, v.ct_nonzero):
@@ -448,8 +448,8 @@ def jvp(fun: Callable, primals, tangents, has_aux: bool = False):
     has_t = [t_leaves[i] is not None for i in traced.leaf_index] + [False] * len(graph.consts)
     jgraph, nonzero = jvp_graph(graph, has_t)
     tangent_args = [t_leaves[i] for i in traced.leaf_index if t_leaves[i] is not None]
-    results = eval_graph(jgraph, list(traced.args) + const_args(graph) + tangent_args
-                         + const_args(jgraph))
+    results = apply_graph(jgraph, list(traced.args) + const_args(graph) + tangent_args
+                          + const_args(jgraph))
     n_out = len(graph.outputs)
     outs, touts_nz = results[:n_out], iter(results[n_out:])
     touts = [next(touts_nz) if nz else _zeros_like_in(o) for o, nz in zip(outs, nonzero)]
@@ -597,7 +597,7 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None):
                 raise_error(TransformError, "vmap", f"out_axes {ax} is out of range for an output "
                             f"of rank {v.aval.ndim} (+1 batch axis)")
         vgraph = vmap_graph(graph, in_bdims, size, out_leaves_axes)
-        outs = eval_graph(vgraph, list(traced.args) + const_args(graph) + const_args(vgraph))
+        outs = apply_graph(vgraph, list(traced.args) + const_args(graph) + const_args(vgraph))
         return tree_util.unflatten(traced.out_tree, outs)
 
     return step_end(batched)

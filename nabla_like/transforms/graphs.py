@@ -20,10 +20,11 @@ import threading
 from collections import OrderedDict
 from typing import Callable, Sequence
 
-from ..core import TraceContext, _observers, bind, full_in, new_trace, replay
+from ..core import TraceContext, _observers, bind, context_stack, full_in, new_trace, replay
 from ..errors import TransformError, raise_error
 from ..ir import Aval, Graph, Node, Value, toposort
 from ..ops._common import add_any, move_bdim, to_tensor
+from ..ops.call import call
 from ..tensor import Tensor
 
 
@@ -80,6 +81,22 @@ def eval_graph(graph: Graph, args: Sequence[Tensor], env: dict | None = None) ->
         else:
             env[node.out_ids[0]] = outs
     return [env[v.id] for v in graph.outputs]
+
+
+def apply_graph(graph: Graph, args: Sequence[Tensor]) -> list[Tensor]:
+    """`graph` applied to `args` (all inputs, consts included). On eager values it records
+    one `call` node holding the graph (ops/call.py): one bind, one node in the pending
+    program's key, inlined when lowered. Anything else replays the nodes (traces keep
+    primitives only; debug() observers see each one)."""
+    if not _observers:
+        for v, a in zip(graph.inputs, args):
+            av = a._value
+            if av.ctx.level != 0 or av.aval != v.aval:
+                break
+        else:
+            if args or len(context_stack()) == 1:
+                return call(graph, list(args))
+    return eval_graph(graph, args)
 
 
 # ---------------------------------------------------------------------------
@@ -393,7 +410,7 @@ def recorded_vjp(nodes: list, env, roots: list[Value], cts: list[Tensor],
     ids = _value_ids(graph)
     residuals = [env[ids[p]] for p in vjp.residual_positions]
     seeds = [c for c, h in zip(cts, vjp.out_has_ct) if h]
-    results = iter(eval_graph(vjp.backward, seeds + residuals + const_args(vjp.backward)))
+    results = iter(apply_graph(vjp.backward, seeds + residuals + const_args(vjp.backward)))
     nonzero = iter(vjp.ct_nonzero)
     grads = {}
     for v, w in zip(inputs, wrt):
