@@ -371,7 +371,7 @@ _RULE_CACHE_SIZE = 65536
 
 def _abstract_eval(prim: Primitive, avals, params: dict) -> tuple:
     pkey = param_key(params) if params else ()
-    key = (prim, pkey, *avals)
+    key = (prim, pkey, *avals) if params else (prim, *avals)
     try:
         hit = _rule_cache.get(key)
     except TypeError:  # an unhashable param: no caching, and no structural sharing
@@ -430,42 +430,58 @@ def record(ctx: Context, prim: Primitive, vals: list[Value], params: dict) -> li
 def _folds_here(prim: Primitive, ctx: Context, args) -> bool:
     """Whether prim's peephole fold may apply: in traces always; in the eager context only
     for folds that act there and when an operand is a scalar literal."""
-    if ctx.level != 0:
-        return True
-    if not prim.fold_eager:
-        return False
-    for a in args:
-        if a._value.literal is not None:
-            return True
-    return False
+    return ctx.level != 0 or (prim.fold_eager and _has_literal(args))
 
 
 def bind(prim: Primitive, *args: Tensor, **params):
     """Apply `prim` to Tensors in their innermost context; returns Tensor(s).
 
-    This is the hot path of eager code: single-output primitives take one pass over
-    the arguments and a cached shape rule (multi-output ones go through `record`).
+    This is the hot path of eager code: for a single-output primitive whose operands all
+    live in one context it is one pass over the operands, one lookup of the cached shape
+    rule and the new Value (multi-output primitives and mixed contexts take `record`).
     """
-    ctx = _target(prim, args)
-    if prim.fold is not None and _folds_here(prim, ctx, args):
-        folded = prim.fold(args, **params)
+    ctx = None
+    same = True
+    for a in args:
+        c = a._value.ctx
+        if ctx is None:
+            ctx = c
+        elif c is not ctx:
+            same = False
+            if c.level > ctx.level:
+                ctx = c
+    if ctx is None:
+        ctx = _tls.stack[-1]
+    elif ctx.level and (not ctx.alive or not _on_this_thread(ctx)):
+        _leak(prim.name, next(a._value for a in args if a._value.ctx is ctx), ctx)
+    fold = prim.fold
+    if fold is not None and (ctx.level != 0 or (prim.fold_eager and _has_literal(args))):
+        folded = fold(args, **params)
         if folded is not None:
             return folded
-    if prim.multiple_results:
-        result = tuple(Tensor._wrap(v) for v in record(ctx, prim, [a._value for a in args], params))
+    if prim.multiple_results or not same:
+        outs = record(ctx, prim, [a._value for a in args], params)
+        result = tuple(Tensor._wrap(v) for v in outs) if prim.multiple_results else Tensor._wrap(outs)
+        if ctx.level != 0 and prim.differentiable and not grad_recording(ctx):
+            result = _constant_under_no_grad(result)
     else:
         vals = []
         avals = []
         rg = False
         for a in args:
             v = a._value
-            if v.ctx is not ctx:
-                v = _lift(ctx, prim, v)
             vals.append(v)
             avals.append(v.aval)
             if v.requires_grad:
                 rg = True
-        (out,), sig = _abstract_eval(prim, avals, params)
+        key = (prim, param_key(params), *avals) if params else (prim, *avals)
+        try:
+            hit = _rule_cache.get(key)
+        except TypeError:  # an unhashable param (see _abstract_eval)
+            hit = None
+        if hit is None:
+            hit = _abstract_eval(prim, avals, params)
+        (out,), sig = hit
         value = Value(out, Node(prim, params, tuple(vals), (out,), sig), 0, ctx)
         if rg and prim.differentiable and out.dtype.kind == "f" and grad_recording(ctx):
             value.requires_grad = True
@@ -480,6 +496,13 @@ def bind(prim: Primitive, *args: Tensor, **params):
         for obs in _observers:
             obs(prim, args, params, result)
     return result
+
+
+def _has_literal(args) -> bool:
+    for a in args:
+        if a._value.literal is not None:
+            return True
+    return False
 
 
 def _constant_under_no_grad(result):

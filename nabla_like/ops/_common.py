@@ -6,6 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .. import creation as _creation
 from ..core import Context, Primitive, bind, context_of, full_in, record
 from ..dtypes import DType, as_dtype, result_type, scalar_dtype
 from ..errors import AxisError, DTypeError, ShapeError, raise_error
@@ -27,9 +28,8 @@ def to_tensor(x, op: str = "op", ctx: Context | None = None) -> Tensor:
         if ctx is None:
             ctx = context_of(())
         return full_in(ctx, (), x, scalar_dtype(x), weak=True)
-    from ..creation import tensor
     try:
-        return tensor(x)
+        return _creation.tensor(x)
     except (TypeError, ValueError) as e:
         if isinstance(e, DTypeError):
             raise
@@ -66,22 +66,21 @@ def broadcast_shapes(op: str, *shapes: tuple[int, ...], operands=None) -> tuple[
 
 
 def broadcast_to_shape(x: Tensor, shape: tuple[int, ...]) -> Tensor:
-    if x.shape == shape:
+    xs = x._value.aval.shape
+    if xs == shape:
         return x
-    from .shape import broadcast_in_dim
-    nlead = len(shape) - x.ndim
-    keep = [i for i, d in enumerate(x.shape) if d == shape[nlead + i]]
-    if len(keep) != x.ndim:  # drop the size-1 dims that get broadcast
-        from .shape import reshape
-        x = reshape(x, tuple(x.shape[i] for i in keep))
-    return broadcast_in_dim(x, shape, tuple(nlead + i for i in keep))
+    nlead = len(shape) - len(xs)
+    keep = [i for i, d in enumerate(xs) if d == shape[nlead + i]]
+    if len(keep) != len(xs):  # drop the size-1 dims that get broadcast
+        x = _shape.reshape(x, tuple(xs[i] for i in keep))
+    return _shape.broadcast_in_dim(x, shape, tuple(nlead + i for i in keep))
 
 
 def cast(x: Tensor, dtype: DType, weak: bool = False) -> Tensor:
-    if x.dtype is dtype and x._value.aval.weak == weak:
+    aval = x._value.aval
+    if aval.dtype is dtype and aval.weak == weak:
         return x
-    from .elementwise import convert
-    return convert(x, dtype, weak=weak)
+    return _ew.convert(x, dtype, weak=weak)
 
 
 def promote(op: str, *args, kinds: str | None = None, dtype: DType | None = None) -> list[Tensor]:
@@ -226,15 +225,14 @@ def elementwise_abstract_eval(name: str, kinds: str | None = None, out_dtype: DT
 
 def move_bdim(x: Tensor, bdim: int | None, to: int, size: int) -> Tensor:
     """Put the batch dimension of `x` at position `to` (broadcasting if `x` is unbatched)."""
-    from .shape import broadcast_in_dim, moveaxis
     if bdim is None:
         shape = list(x.shape)
         shape.insert(to, size)
         dims = tuple(i if i < to else i + 1 for i in range(x.ndim))
-        return broadcast_in_dim(x, tuple(shape), dims)
+        return _shape.broadcast_in_dim(x, tuple(shape), dims)
     if bdim == to:
         return x
-    return moveaxis(x, bdim, to)
+    return _shape.moveaxis(x, bdim, to)
 
 
 def batch_size(args: Sequence[Tensor], bdims: Sequence[int | None]) -> int:
@@ -277,23 +275,24 @@ def add_any(a: Tensor | None, b: Tensor | None) -> Tensor | None:
         return b
     if b is None:
         return a
-    from .elementwise import add
-    return add(a, b)
+    return _ew.add(a, b)
 
 
 def unbroadcast(ct: Tensor, shape: tuple[int, ...]) -> Tensor:
     """Sum `ct` over the dims that broadcasting added to reach its shape from `shape`."""
     if ct.shape == shape:
         return ct
-    from .reduce import reduce_sum
-    from .shape import reshape
     nlead = ct.ndim - len(shape)
     axes = tuple(range(nlead)) + tuple(nlead + i for i, d in enumerate(shape)
                                        if d == 1 and ct.shape[nlead + i] != 1)
-    out = reduce_sum(ct, axes)
-    return reshape(out, shape) if out.shape != shape else out
+    out = _reduce.reduce_sum(ct, axes)
+    return _shape.reshape(out, shape) if out.shape != shape else out
 
 
 __all__ = ["to_tensor", "promote", "broadcast_shapes", "canonical_axis", "canonical_axes",
            "elementwise_primitive", "add_any", "unbroadcast", "move_bdim", "cast", "record",
            "as_dtype"]
+
+# The families this module's helpers build on, bound once they exist (they import this
+# module first): calls look them up as module attributes, not with an import per call.
+from . import elementwise as _ew, reduce as _reduce, shape as _shape  # noqa: E402

@@ -14,7 +14,7 @@ from ..dtypes import bool_, int32, result_type
 from ..errors import DTypeError, ShapeError, raise_error
 from ..ir import Aval
 from ..tensor import Tensor
-from ._common import add_any, batch_size, move_bdim, to_tensor
+from ._common import add_any, batch_size, broadcast_shapes, broadcast_to_shape, move_bdim, to_tensor
 
 Dims = tuple[int, ...]
 
@@ -88,7 +88,6 @@ def _cotangent(ct: Tensor, other: Tensor, ndim: int, mine: tuple[Dims, Dims, Dim
     """Cotangent of one operand (rank `ndim`, with contracting/batch/free dims `mine`):
     contract `ct` with `other` over the dims of `ct` that came from the other operand's
     free dims, then transpose into the operand's layout."""
-    from .shape import transpose
     contract, batch_dims, free = mine
     other_contract, other_batch = theirs
     nbatch = len(batch_dims)
@@ -104,7 +103,7 @@ def _cotangent(ct: Tensor, other: Tensor, ndim: int, mine: tuple[Dims, Dims, Dim
         perm[d] = nbatch + j
     for d, r in zip(contract, _ranks(other_contract)):
         perm[d] = nbatch + len(free) + r
-    return transpose(out, tuple(perm))
+    return _shape.transpose(out, tuple(perm))
 
 
 @dot_general_p.def_vjp
@@ -151,9 +150,9 @@ def _dot_general_batch(args, bdims, *, contracting, batch):
 # ---------------------------------------------------------------------------
 def _promote_pair(op: str, a, b) -> tuple[Tensor, Tensor]:
     """Convert and promote to one dtype, without broadcasting (bool computes as int32)."""
-    from .elementwise import cast
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype is b.dtype:
+    if type(a) is Tensor and type(b) is Tensor and a._value.aval.dtype is b._value.aval.dtype:
         return a, b
+    cast = _ew.cast
     a, b = to_tensor(a, op), to_tensor(b, op)
     dtype, _ = result_type((a.dtype, a._value.aval.weak), (b.dtype, b._value.aval.weak))
     if a.dtype is not dtype:
@@ -165,11 +164,10 @@ def _promote_pair(op: str, a, b) -> tuple[Tensor, Tensor]:
 
 def _contract(op: str, a: Tensor, b: Tensor, contracting, batch=((), ())) -> Tensor:
     """dot_general of promoted operands; bool products are computed in int32 then tested."""
-    from .elementwise import cast, not_equal
-    if a.dtype is bool_:
-        out = bind(dot_general_p, cast(a, int32), cast(b, int32), contracting=contracting,
+    if a._value.aval.dtype is bool_:
+        out = bind(dot_general_p, _ew.cast(a, int32), _ew.cast(b, int32), contracting=contracting,
                    batch=batch)
-        return not_equal(out, 0)
+        return _ew.not_equal(out, 0)
     return bind(dot_general_p, a, b, contracting=contracting, batch=batch)
 
 
@@ -185,19 +183,19 @@ def matmul(a, b) -> Tensor:
         >>> (nb.ones((5, 2, 3)) @ nb.ones((3, 4))).shape
         (5, 2, 4)
     """
-    from ._common import broadcast_shapes, broadcast_to_shape
     a, b = _promote_pair("matmul", a, b)
-    if a.ndim == 0 or b.ndim == 0:
+    sa, sb = a._value.aval.shape, b._value.aval.shape
+    if not sa or not sb:
         raise_error(ShapeError, "matmul", f"operands must be at least 1-D, got {_short(a)} @ "
                     f"{_short(b)} (use * to multiply by a scalar)")
-    k_a = a.shape[-1]
-    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    k_a = sa[-1]
+    k_b = sb[0] if len(sb) == 1 else sb[-2]
     if k_a != k_b:
         raise_error(ShapeError, "matmul", f"inner dimensions do not match: {_short(a)} @ "
                     f"{_short(b)} ({k_a} != {k_b})")
-    if b.ndim <= 2:
+    if len(sb) <= 2:
         # No batch dims on b: contract a's last dim with b's first (or only) one.
-        return _contract("matmul", a, b, ((a.ndim - 1,), (0,)))
+        return _contract("matmul", a, b, ((len(sa) - 1,), (0,)))
     if a.ndim == 1:
         # (k) @ (..., k, m): contract over b's second-to-last dim; result (..., m).
         return _contract("matmul", a, b, ((0,), (b.ndim - 2,)))
@@ -310,3 +308,4 @@ def tensordot(a, b, axes=2) -> Tensor:
 from .linalg_einsum import einsum  # noqa: E402  (einsum builds on the functions above)
 
 __all__ = ["dot", "dot_general", "einsum", "inner", "matmul", "outer", "tensordot", "vdot"]
+from . import elementwise as _ew, shape as _shape  # noqa: E402  (families used at call time)

@@ -376,10 +376,9 @@ def mean(x, axis=None, keepdims: bool = False) -> Tensor:
         >>> nb.mean(nb.tensor([[1, 2], [3, 4]]), axis=0)
         Tensor([2. 3.] : f32[2])
     """
-    from .elementwise import div
     x, out_dtype = _stats_input("mean", x)
     axes = canonical_axes("mean", axis, x.ndim)
-    out = div(reduce_sum(x, axes, keepdims), float(_reduced_size(x, axes)))
+    out = _ew.div(reduce_sum(x, axes, keepdims), float(_reduced_size(x, axes)))
     return cast(out, out_dtype)
 
 
@@ -503,3 +502,4 @@ from .cumulative import cumprod, cumsum  # noqa: E402
 __all__ = ["all", "any", "argmax", "argmin", "cumprod", "cumsum", "expand_reduced",
            "log_softmax", "logsoftmax", "logsumexp", "max", "mean", "min", "prod", "reduce_max",
            "reduce_min", "reduce_sum", "reduction_primitive", "softmax", "std", "sum", "var"]
+from . import elementwise as _ew  # noqa: E402  (used at call time)

@@ -207,13 +207,12 @@ def broadcast_in_dim(x: Tensor, shape, broadcast_dimensions) -> Tensor:
 
 @broadcast_in_dim_p.def_transpose
 def _broadcast_in_dim_transpose(ct, x, *, shape, broadcast_dimensions):
-    from .reduce import reduce_sum
     kept = set(broadcast_dimensions)
     summed = [d for d in range(len(shape)) if d not in kept]
     expanded = [d for i, d in enumerate(broadcast_dimensions) if x.shape[i] == 1 and shape[d] != 1]
     out = ct
     if summed or expanded:
-        out = reduce_sum(ct, tuple(sorted(summed + expanded)))
+        out = _reduce.reduce_sum(ct, tuple(sorted(summed + expanded)))
     return (reshape(out, x.shape),)
 
 
@@ -739,3 +738,4 @@ from .shape_dynamic import dynamic_slice, dynamic_update_slice  # noqa: E402
 from .shape_tiling import pad, repeat, tile  # noqa: E402
 
 __all__ += ["dynamic_slice", "dynamic_update_slice", "pad", "repeat", "tile"]
+from . import reduce as _reduce  # noqa: E402  (used at call time)
