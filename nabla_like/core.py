@@ -27,7 +27,7 @@ from typing import Callable
 
 from .dtypes import DType, as_dtype, result_type, scalar_dtype
 from .errors import ConcretizationError, TracerLeakError, make_error, raise_error
-from .ir import Aval, Node, Value, param_key
+from .ir import Aval, Node, Value, interned_aval, param_key
 from .tensor import Tensor
 
 # ---------------------------------------------------------------------------
@@ -580,7 +580,7 @@ def full_in(ctx: Context, shape: tuple[int, ...], value, dtype: DType, weak: boo
     if not ctx.alive:  # next to a dead or donated value: the op using it will raise
         ctx = _tls.stack[-1]
     if ctx.level == 0:
-        v = Value(Aval(shape, dtype, weak), None, 0, ctx)
+        v = Value(interned_aval(shape, dtype, weak), None, 0, ctx)
         v.literal = value
         return Tensor._wrap(v)
     # One node per distinct constant in a trace (value and type included: 0.0 != -0.0 != 0).

@@ -25,7 +25,7 @@ from .dtypes import (
     scalar_dtype,
 )
 from .errors import AxisError, DTypeError, ShapeError, raise_error
-from .ir import Aval, Value
+from .ir import Aval, Value, interned_aval
 from .lazy import LAZY
 from .tensor import Tensor
 
@@ -36,7 +36,7 @@ def _host_to_tensor(array: np.ndarray, copy: bool = True) -> Tensor:
     dtype = as_dtype(array.dtype)
     if copy or not runtime.is_aligned(array):
         array = runtime.aligned_copy(np.asarray(array))
-    v = Value(Aval(tuple(int(d) for d in array.shape), dtype), None, 0, LAZY)
+    v = Value(interned_aval(tuple(int(d) for d in array.shape), dtype), None, 0, LAZY)
     v.buffer = runtime.default_device().put(array)
     return Tensor._wrap(v)
 

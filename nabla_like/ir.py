@@ -66,6 +66,21 @@ class Aval:
         return f"{self.dtype.short}[{','.join(map(str, self.shape))}]"
 
 
+_interned: dict[tuple, Aval] = {}
+
+
+def interned_aval(shape: tuple[int, ...], dtype: DType, weak: bool = False) -> Aval:
+    """The one Aval object of (shape, dtype, weak): structural keys then compare by identity.
+    (Shape rules cached in core share their outputs the same way.)"""
+    key = (shape, dtype, weak)
+    aval = _interned.get(key)
+    if aval is None:
+        if len(_interned) >= 65536:
+            _interned.clear()
+        aval = _interned[key] = Aval(shape, dtype, weak)
+    return aval
+
+
 class Value:
     """An SSA value: produced by `node` (output `index`), or a leaf when `node` is None.
 

@@ -233,6 +233,7 @@ class ProgramCache:
             _programs.clear()
             _kernels.clear()
             _sightings.clear()
+            _packs.clear()
 
     @staticmethod
     def size() -> int:
@@ -443,8 +444,31 @@ def _execute(plan: _Plan, outs: list[Value], key: _Key, device) -> list:
             ProgramCache.fused_runs += 1
     args = [v.buffer for v in plan.leaves]
     for dtype, leaves in plan.literals.items():
-        args.append(device.put(np.array([v.literal for v in leaves], dtype=dtype.np)))
+        args.append(_literal_pack(device, dtype, [v.literal for v in leaves]))
     return exe(args)
+
+
+_packs: "OrderedDict[tuple, object]" = OrderedDict()
+_PACKS_SIZE = 256
+
+
+def _literal_pack(device, dtype, values: list):
+    """A device vector of scalar literals. A loop feeds the same constants (a learning rate,
+    a mean's divisor) every step: their buffers are kept, keyed by their exact bytes (so
+    -0.0 and 0.0, or two NaNs, never share one), and never written to."""
+    host = np.array(values, dtype=dtype.np)
+    key = (device, dtype, host.tobytes())
+    with _lock:
+        buf = _packs.get(key)
+        if buf is not None:
+            _packs.move_to_end(key)
+            return buf
+    buf = device.put(host)
+    with _lock:
+        _packs[key] = buf
+        if len(_packs) > _PACKS_SIZE:
+            _packs.popitem(last=False)
+    return buf
 
 
 def _compile_fused(plan: _Plan, outs: list[Value], device) -> runtime.Executable:
@@ -543,7 +567,7 @@ def _run_op_by_op(plan: _Plan, outs: list[Value], device, whole: bool = False) -
                 packs.setdefault(u.aval.dtype, []).append(u.literal)
         if packs:
             for dtype, values in packs.items():
-                args.append(device.put(np.array(values, dtype=dtype.np)))
+                args.append(_literal_pack(device, dtype, values))
         for oid, buf in zip(node.out_ids, exe(args)):
             env[oid] = buf
     return [env[v.id] for v in outs]

@@ -274,3 +274,23 @@ def test_default_cache_bound_keeps_memory_flat():
 def test_cache_size_must_be_positive():
     with pytest.raises(nb.JitError):
         nb.jit(lambda x: x, cache_size=0)
+
+
+def test_calls_hold_no_memory():
+    """Every run of a program must free what it allocated (jaxlib's per-array traceback
+    records once grew memory by ~110 bytes a call)."""
+    import gc
+    import tracemalloc
+    f = nb.jit(lambda x: x * 2.0)
+    x = nb.ones((16,))
+    for _ in range(100):
+        f(x)
+    gc.collect()
+    tracemalloc.start()
+    base, _ = tracemalloc.get_traced_memory()
+    for _ in range(5000):
+        f(x)
+    gc.collect()
+    grown, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert grown - base < 50_000, grown - base

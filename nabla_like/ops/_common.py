@@ -2,6 +2,7 @@
 axis checks, and the rule factories of the elementwise family."""
 from __future__ import annotations
 
+import functools
 from typing import Sequence
 
 import numpy as np
@@ -69,11 +70,33 @@ def broadcast_to_shape(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     xs = x._value.aval.shape
     if xs == shape:
         return x
+    squeezed, dims = _broadcast_plan(xs, shape)
+    if squeezed is not None:  # drop the size-1 dims that get broadcast
+        x = _shape.reshape(x, squeezed)
+    return _shape.broadcast_in_dim(x, shape, dims)
+
+
+@functools.lru_cache(maxsize=4096)
+def _broadcast_plan(xs: tuple[int, ...], shape: tuple[int, ...]):
+    """How `xs` broadcasts to `shape`: the shape without its broadcast size-1 dims (None if
+    none) and where the kept dims go."""
     nlead = len(shape) - len(xs)
     keep = [i for i, d in enumerate(xs) if d == shape[nlead + i]]
-    if len(keep) != len(xs):  # drop the size-1 dims that get broadcast
-        x = _shape.reshape(x, tuple(xs[i] for i in keep))
-    return _shape.broadcast_in_dim(x, shape, tuple(nlead + i for i in keep))
+    squeezed = tuple(xs[i] for i in keep) if len(keep) != len(xs) else None
+    return squeezed, tuple(nlead + i for i in keep)
+
+
+@functools.lru_cache(maxsize=4096)
+def _pair_shape(sx: tuple[int, ...], sy: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The broadcast shape of two shapes, None if they do not broadcast."""
+    n = max(len(sx), len(sy))
+    px, py = (1,) * (n - len(sx)) + sx, (1,) * (n - len(sy)) + sy
+    out = []
+    for a, b in zip(px, py):
+        if a != b and a != 1 and b != 1:
+            return None
+        out.append(b if a == 1 else a)
+    return tuple(out)
 
 
 def cast(x: Tensor, dtype: DType, weak: bool = False) -> Tensor:
@@ -150,7 +173,9 @@ def _promote_pair(op: str, x, y, kinds):
             return [x, y]
         if ax.dtype is ay.dtype and ax.weak == ay.weak and (kinds is None or ax.dtype.kind in kinds):
             # one dtype, two shapes: broadcasting only
-            shape = broadcast_shapes(op, ax.shape, ay.shape, operands=(x, y))
+            shape = _pair_shape(ax.shape, ay.shape)
+            if shape is None:
+                broadcast_shapes(op, ax.shape, ay.shape, operands=(x, y))  # raises
             return [broadcast_to_shape(x, shape), broadcast_to_shape(y, shape)]
         return None
     if tx:

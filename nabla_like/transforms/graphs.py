@@ -20,7 +20,8 @@ import threading
 from collections import OrderedDict
 from typing import Callable, Sequence
 
-from ..core import TraceContext, _observers, bind, context_stack, full_in, new_trace, replay
+from ..core import (EAGER, TraceContext, _observers, bind, context_stack, full_in, new_trace,
+                    replay)
 from ..errors import TransformError, raise_error
 from ..ir import Aval, Graph, Node, Value, toposort
 from ..ops._common import add_any, move_bdim, to_tensor
@@ -112,7 +113,10 @@ _rewrites_lock = threading.Lock()
 
 
 def _cached(kind: str, graph: Graph, params: tuple, build: Callable):
-    key = (kind, graph.key(), params)
+    return _cached_key((kind, graph.key(), params), build)
+
+
+def _cached_key(key: tuple, build: Callable):
     with _rewrites_lock:
         hit = _rewrites.get(key)
         if hit is not None:
@@ -247,18 +251,15 @@ class RecordedEnv(dict):
     def __init__(self, seen: dict[int, Value], nodes: list[Node]):
         super().__init__()
         self.seen = seen
-        self.owner = {}
-        for node in nodes:
-            for i, oid in enumerate(node.out_ids):
-                self.owner[oid] = node
-        self.ctx_of = {id(v.node): v.ctx for v in seen.values() if v.node is not None}
+        self.nodes = nodes
 
     def __missing__(self, vid: int) -> Tensor:
         v = self.seen.get(vid)
         if v is None:  # an output of a multi-output node that nothing downstream used
-            node = self.owner[vid]
+            node = next(n for n in self.nodes if vid in n.out_ids)
             i = node.out_ids.index(vid)
-            v = Value(node.out_avals[i], node, i, self.ctx_of[id(node)])
+            sibling = next((self.seen[o] for o in node.out_ids if o in self.seen), None)
+            v = Value(node.out_avals[i], node, i, sibling.ctx if sibling is not None else EAGER)
         t = Tensor._wrap(v)
         self[vid] = t
         return t
@@ -388,26 +389,38 @@ def abstract_copy(graph: Graph) -> Graph:
 def recorded_vjp(nodes: list, env, roots: list[Value], cts: list[Tensor],
                  wrt_ids: set[int]) -> dict[int, Tensor] | None:
     """Reverse mode over recorded eager nodes by the cached rewrite of their structure
-    (what backward() does on a loop's repeating graph): the backward graph is replayed on
-    the cotangents and on residuals taken from this recording. Returns the cotangent of
+    (what backward() does on a loop's repeating graph): the backward graph is applied to
+    the cotangents and to residuals taken from this recording. Returns the cotangent of
     each input in `wrt_ids` that gets one, or None when the recording is not a graph from
-    inputs to `roots` (a root that no node produces)."""
-    produced: set[int] = set()
+    inputs to `roots` (a root that no node produces).
+
+    One pass numbers the values (inputs in order of first use, node outputs as they come)
+    and builds the structural key; a graph is only made on a cache miss."""
+    index: dict[int, int] = {}
     inputs: list[Value] = []
-    seen: set[int] = set()
+    parts: list = []
+    outs: list[int] = []
     for node in nodes:
+        refs = []
         for u in node.inputs:
-            uid = u.id
-            if uid not in produced and uid not in seen:
-                seen.add(uid)
+            i = index.get(u.id)
+            if i is None:
+                i = index[u.id] = len(index)
                 inputs.append(u)
-        produced.update(node.out_ids)
+                parts.append(u.aval)
+            refs.append(i)
+        parts.append((node.sig, tuple(refs)))
+        for oid in node.out_ids:
+            index[oid] = len(index)
+            outs.append(oid)
+    produced = set(outs)
     if any(r.id not in produced for r in roots):
         return None
-    graph = Graph(inputs, nodes, roots)
+    root_pos = [index[r.id] for r in roots]
     wrt = tuple(v.id in wrt_ids for v in inputs)
-    vjp = _cached("vjp", graph, (wrt, None), lambda: _vjp_graph(abstract_copy(graph), wrt))
-    ids = _value_ids(graph)
+    key = ("recorded vjp", tuple(parts), tuple(root_pos), wrt)
+    vjp = _cached_key(key, lambda: _vjp_graph(abstract_copy(Graph(inputs, nodes, roots)), wrt))
+    ids = [v.id for v in inputs] + outs  # structural order, as residual_positions count
     residuals = [env[ids[p]] for p in vjp.residual_positions]
     seeds = [c for c, h in zip(cts, vjp.out_has_ct) if h]
     results = iter(apply_graph(vjp.backward, seeds + residuals + const_args(vjp.backward)))
