@@ -139,21 +139,36 @@ def pending_count() -> int:
     return sum(1 for r in _tape.values if _is_pending(r()))
 
 
-def _take_tape(t: _Tape) -> list[Value]:
-    refs = t.values
-    t.values = []
-    t.limit = AUTO_FLUSH_NODES
-    t.armed_at = None
-    return [v for v in (r() for r in refs) if _is_pending(v)]
-
-
 def flush(reason: str = "step") -> None:
     """Run everything this thread has pending, as one program (a step boundary)."""
     t = _tape
     if t.values:
-        values = _take_tape(t)
-        if values:
-            _run(values, read=False)
+        refs = t.values
+        t.values = []
+        t.limit = AUTO_FLUSH_NODES
+        t.armed_at = None
+        known, nodes = _collect(refs)
+        if known:
+            _run_known(known, nodes)
+
+
+def _collect(refs: list) -> tuple[dict, list]:
+    """The pending values among the weak references `refs` (recording order), by id, and
+    their nodes in that order (a topological one), in one pass. (A function of its own, so
+    that no loop variable of the caller still refers to a value when _outputs counts.)"""
+    known = {}
+    nodes = []
+    last = None
+    for r in refs:
+        v = r()
+        if v is not None and v.buffer is None:
+            node = v.node
+            if node is not None:
+                known[v.id] = v
+                if node is not last:  # the outputs of a multi-output node come together
+                    nodes.append(node)
+                    last = node
+    return known, nodes
 
 
 def step_end(fn):
@@ -302,18 +317,6 @@ def _is_materialized(v: Value) -> bool:
     return v.buffer is not None
 
 
-def _tape_nodes(values: list[Value]) -> list:
-    """Nodes of the recorded values in recording order (a topological order)."""
-    nodes = []
-    last = None
-    for v in values:
-        node = v.node
-        if node is not last:  # the outputs of a multi-output node are recorded together
-            nodes.append(node)
-            last = node
-    return nodes
-
-
 class _Plan:
     __slots__ = ("nodes", "leaves", "literals", "parts", "index", "uses")
 
@@ -396,11 +399,17 @@ def _outputs(plan: _Plan, known: dict) -> list[Value]:
     return sorted((known[vid] for vid in out_ids), key=lambda v: index[v.id])
 
 
-def _run(values: list[Value], read: bool) -> None:
-    """Compute the pending `values` (all of a tape, or the ones a read asked for)."""
+def _run(values: list[Value]) -> None:
+    """Compute the pending `values` a read asked for (and what they need)."""
     known = {v.id: v for v in values}
-    plan = None if read else _schedule(_tape_nodes(values), known)
     values.clear()  # from here only `known` holds the candidates (see _outputs)
+    _run_known(known, None)
+
+
+def _run_known(known: dict, nodes: list | None) -> None:
+    """Compute the pending values in `known` (id -> Value, the only reference this module
+    keeps to them); `nodes`: their nodes in a topological order, if known."""
+    plan = None if nodes is None else _schedule(nodes, known)
     if plan is None:
         plan = _schedule(toposort(list(known.values()), _is_materialized), known)
     outs = _outputs(plan, known)
@@ -409,7 +418,7 @@ def _run(values: list[Value], read: bool) -> None:
         return
     device = runtime.default_device()
     index = plan.index
-    key = _Key((tuple(plan.parts), tuple(index[v.id] for v in outs), device))
+    key = _Key((tuple(plan.parts), tuple(index[v.id] for v in outs), device.ident))
     results = _execute(plan, outs, key, device)
     for v, buf in zip(outs, results):
         v.buffer = buf  # set before the node is dropped: another thread may be walking
@@ -457,7 +466,7 @@ def _literal_pack(device, dtype, values: list):
     a mean's divisor) every step: their buffers are kept, keyed by their exact bytes (so
     -0.0 and 0.0, or two NaNs, never share one), and never written to."""
     host = np.array(values, dtype=dtype.np)
-    key = (device, dtype, host.tobytes())
+    key = (device.ident, dtype, host.tobytes())
     with _lock:
         buf = _packs.get(key)
         if buf is not None:
@@ -490,7 +499,8 @@ def _is_literal(u: Value) -> bool:
 
 
 def _kernel_key(node, env: dict, device) -> tuple:
-    return (node.sig, tuple(u.aval if u.id in env else ("lit", u.aval) for u in node.inputs), device)
+    return (node.sig, tuple(u.aval if u.id in env else ("lit", u.aval) for u in node.inputs),
+            device.ident)
 
 
 def _kernel_job(node, env: dict, device) -> tuple:
@@ -589,7 +599,7 @@ def realize(tensors, reason: str = "realize") -> None:
             else:
                 _realize_literal(v)
     if roots:
-        _run(roots, read=True)
+        _run(roots)
 
 
 def _realize_literal(v: Value) -> None:
