@@ -22,7 +22,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 _lock = threading.Lock()
 _clients: dict[str, object] = {}
-CPU_ASYNC = os.environ.get("NABLA_CPU_ASYNC", "0") == "1"
 _xc = None
 _jax = None
 
@@ -114,7 +113,7 @@ def devices(platform: str | None = None) -> list[Device]:
         if "cpu" not in _devices:
             xc, _ = _jaxlib()
             n = int(os.environ.get("NABLA_CPU_DEVICES", "0")) or None
-            client = xc.make_cpu_client(asynchronous=CPU_ASYNC, num_devices=n)
+            client = xc.make_cpu_client(num_devices=n) if n else xc.make_cpu_client()
             _clients["cpu"] = client
             _devices["cpu"] = [Device("cpu", i, d, client) for i, d in enumerate(client.devices())]
     if platform is None:

@@ -57,6 +57,9 @@ class Primitive:
         # `fold_eager`: the fold can apply in the eager context (to scalar literals).
         self.fold: Callable | None = None
         self.fold_eager = False
+        # Estimated floating-point work of a node (scheduling hints only): one per output
+        # element unless the primitive says otherwise (contractions do).
+        self.flops: Callable = _output_elements
         PRIMITIVES[name] = self
 
     def __repr__(self) -> str:
@@ -89,6 +92,10 @@ class Primitive:
 
     def bind(self, *args: Tensor, **params):
         return bind(self, *args, **params)
+
+
+def _output_elements(node) -> float:
+    return float(sum(a.size for a in node.out_avals))
 
 
 def _linear_jvp(prim: Primitive):

@@ -217,25 +217,19 @@ class Jitted:
 
     # -- calls -----------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if not kwargs and not self.static_argnums:
-            # fast path: positional tensors only
-            sig = []
-            for a in args:
-                if type(a) is not Tensor:
-                    break
-                sig.append(a._value.aval)
-            else:
-                entry = self._fast.get(tuple(sig))
-                if entry is not None:
-                    self._hit(entry)
-                    return self._run(entry, list(args))
+        fast = None if kwargs or self.static_argnums else _fast_signature(args)
+        if fast is not None:
+            entry = self._fast.get(fast[0])
+            if entry is not None:
+                self._hit(entry)
+                return self._run(entry, fast[1])
         key, dyn_args, dyn_kwargs, statics, leaves = self._key(args, kwargs)
         entry = self._cache.get(key)
         if entry is None:
             entry = self._compile_entry(key, dyn_args, dyn_kwargs, statics)
-            if all(type(a) is Tensor for a in args) and not kwargs and not self.static_argnums:
+            if fast is not None:
                 with self._lock:
-                    entry.fast_key = tuple(a._value.aval for a in args)
+                    entry.fast_key = fast[0]
                     if entry.key_desc in self._cache:
                         self._fast[entry.fast_key] = entry
         else:
@@ -441,6 +435,30 @@ class Jitted:
             self._cache.clear()
             self._fast.clear()
             self._last_key = None
+
+
+def _fast_signature(args: tuple):
+    """(key, leaves) for positional arguments that are tensors or flat lists/tuples of
+    tensors (a training step's usual arguments), without the general pytree flattening;
+    None for anything else. The key tells containers from tensors, so it never equals the
+    signature of other arguments with the same leaves."""
+    key, leaves = [], []
+    for a in args:
+        t = type(a)
+        if t is Tensor:
+            key.append(a._value.aval)
+            leaves.append(a)
+        elif t is list or t is tuple:
+            avals = []
+            for x in a:
+                if type(x) is not Tensor:
+                    return None
+                avals.append(x._value.aval)
+                leaves.append(x)
+            key.append((t, tuple(avals)))
+        else:
+            return None
+    return tuple(key), leaves
 
 
 def _positional_params(fun) -> list[str] | None:

@@ -445,3 +445,26 @@ def test_compile_stats_are_reachable_from_nb():
         assert getattr(s, field) >= 0
     assert "CompileStats(" in repr(s)
     assert nb.ProgramCache.misses == s.fused_compiles + s.kernel_compiles
+
+
+def test_a_heavy_forward_runs_when_backward_starts(monkeypatch):
+    from nabla_like import autograd
+    monkeypatch.setattr(autograd, "SPLIT_FLOPS", 0.0)  # every forward counts as heavy
+    nb.clear_caches()
+    losses, (delta, warm), params = _train_backward(60, 1)
+    # two programs a step: the forward (and last step's update), then the gradients
+    assert warm.fused_runs == warm.executions == 2 * 57, warm
+    assert delta.fused_compiles <= 3, delta
+    monkeypatch.setattr(autograd, "SPLIT_FLOPS", float("inf"))
+    _, _, together = _train_backward(60, 1)
+    for a, b in zip(params, together):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_flops_estimates():
+    x = nb.ones((8, 16))
+    w = nb.ones((16, 4))
+    node = (x @ w)._value.node
+    assert node.prim.flops(node) == 2 * 8 * 4 * 16
+    y = nb.sin(x)
+    assert y._value.node.prim.flops(y._value.node) == 8 * 16

@@ -51,6 +51,18 @@ def _dot_general_abstract_eval(lhs: Aval, rhs: Aval, *, contracting: tuple[Dims,
     return Aval(shape, lhs.dtype, lhs.weak and rhs.weak)
 
 
+def _dot_general_flops(node) -> float:
+    """A multiply and an add per output element and contracted index."""
+    lhs = node.inputs[0].aval.shape
+    k = 1
+    for d in node.params["contracting"][0]:
+        k *= lhs[d]
+    return 2.0 * node.out_avals[0].size * k
+
+
+dot_general_p.flops = _dot_general_flops
+
+
 def dot_general(lhs, rhs, contracting: tuple[Dims, Dims], batch: tuple[Dims, Dims] = ((), ())
                 ) -> Tensor:
     """Contract dims `contracting = (lhs_dims, rhs_dims)` pairwise, keeping the dim pairs
