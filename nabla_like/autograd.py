@@ -30,6 +30,10 @@ from .transforms.graphs import backward_pass, recorded_graph, recorded_vjp
 SPLIT_FLOPS = 1e7
 
 
+# One object each: the mode they restore is kept per thread, so they can be re-entered.
+_NO_GRAD, _ENABLE_GRAD = no_grad(), enable_grad()
+
+
 def set_requires_grad(t: Tensor, flag: bool) -> None:
     v = t._value
     if not flag:
@@ -120,10 +124,16 @@ def _backward(outs, seeds, retain_graph: bool, create_graph: bool, show_graph: b
         # A heavy forward pass runs now, while Python records the gradients; its values
         # that the backward pass reads come out of it (they are referred to from `seen`).
         flush("backward")
-    # A freed node, or a non-leaf that requires grad but lost its producer: an earlier
-    # backward() freed this graph.
-    if any(node.freed for node in nodes) or any(
-            v.requires_grad and v.node is None and not _is_leaf(v) for v in seen.values()):
+    # The leaves, and the sign of a graph an earlier backward() freed: a freed node, or a
+    # non-leaf that requires grad but lost its producer.
+    wrt = set()
+    lost = False
+    for vid, v in seen.items():
+        if v.leaf_tensor is not None:
+            wrt.add(vid)
+        elif v.requires_grad and v.node is None:
+            lost = True
+    if lost or any(node.freed for node in nodes):
         raise_error(BackwardError, "backward", "trying to backward through a graph a second "
                     "time: its intermediate results were freed by an earlier backward(); "
                     "pass retain_graph=True to the first call to backward through it again")
@@ -133,8 +143,7 @@ def _backward(outs, seeds, retain_graph: bool, create_graph: bool, show_graph: b
         if v.id in seeds:
             roots.append(v)
             cts.append(seeds.pop(v.id))
-    wrt = {vid for vid, v in seen.items() if _is_leaf(v)}
-    with enable_grad() if create_graph else no_grad():
+    with _ENABLE_GRAD if create_graph else _NO_GRAD:
         grads = recorded_vjp(nodes, env, roots, cts, wrt)
         if grads is None:  # a graph the cached rewrite does not take: run the rules directly
             grads = backward_pass(nodes, env, {v.id: c for v, c in zip(roots, cts)},
@@ -149,7 +158,7 @@ def _backward(outs, seeds, retain_graph: bool, create_graph: bool, show_graph: b
         for node in nodes:
             node.freed = True
         for v in seen.values():  # values already computed no longer need their producer
-            if v.buffer is not None and not _is_leaf(v):
+            if v.buffer is not None and v.leaf_tensor is None:
                 v.node = None
     if show_graph:
         grads = [leaf.leaf_tensor().grad for leaf, _ in leaves if leaf.leaf_tensor() is not None]

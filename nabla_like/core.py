@@ -434,6 +434,13 @@ def record(ctx: Context, prim: Primitive, vals: list[Value], params: dict) -> li
     return outs if prim.multiple_results else outs[0]
 
 
+def record_known(ctx: Context, prim: Primitive, vals: list[Value], params: dict,
+                 out_avals: tuple[Aval, ...], sig: tuple) -> list[Value]:
+    """Record a node whose output avals and signature are already known (its shape rule ran
+    when they were made), with gradient tracking from `vals`, all in `ctx`."""
+    return _output_values(Node(prim, params, tuple(vals), out_avals, sig), ctx)
+
+
 def _folds_here(prim: Primitive, ctx: Context, args) -> bool:
     """Whether prim's peephole fold may apply: in traces always; in the eager context only
     for folds that act there and when an operand is a scalar literal."""

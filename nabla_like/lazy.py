@@ -3,13 +3,15 @@
 Eager ops record nodes into the eager context; each thread keeps a *tape* of
 the values it recorded. Work runs at three kinds of points:
 
-* **Step boundaries** flush the thread's whole tape as one program: the start and
-  end of `backward()`, the end of an eager transform call (grad, vjp, vmap, ...),
+* **Step boundaries** flush the thread's whole tape as one program: the end of
+  `backward()` (and its start too when the pending forward pass is heavy, see
+  autograd.SPLIT_FLOPS), the end of an eager transform call (grad, vjp, vmap, ...),
   and, when a long tape has built up, an in-place update under `no_grad`. These
   points recur at the same place of every iteration of a training loop, so the
   programs they cut repeat exactly whatever the loop reads, and each structure
   compiles once. XLA runs them asynchronously: Python records the next step while
-  the device computes this one.
+  the device computes this one. (Eager transforms and backward() record their
+  rewritten graphs as single `call` nodes, ops/call.py, so a step stays short.)
 * **Reads** (`numpy()`, `item()`, `repr`, ...) compute what the read tensor needs
   and nothing else; the rest stays pending and joins the next program.
 * **Auto flushes** bound a tape that never meets a boundary (a loop that never
@@ -32,6 +34,12 @@ inputs), and run in two tiers, as JIT runtimes do:
 After a run each output Value holds its buffer and forgets its producer node (a
 Value that a pending backward() may still differentiate keeps it), so recorded
 graphs are freed as soon as no Tensor refers to them.
+
+Why reference counts and weak tapes (hard to undo, so noted here): a tape that held
+its values strongly would keep every discarded result alive until the next flush, and
+deciding outputs by "every live tensor" compiled one program per set of live tensors
+(the list-comprehension case). Counting references is exact on CPython and costs one
+C call per value; `_outputs` documents the references it expects.
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ keeps no intermediates), batching by its batched graph.
 """
 from __future__ import annotations
 
-from ..core import Primitive, bind
+from ..core import EAGER, Primitive, _abstract_eval, bind, record_known
 from ..errors import ShapeError, raise_error
 from ..ir import Aval, ClosedGraph, Graph
 from ..tensor import Tensor
@@ -35,6 +35,21 @@ def _call_abstract_eval(*avals: Aval, graph: ClosedGraph) -> list[Aval]:
 def call(graph: Graph, args: list[Tensor]) -> list[Tensor]:
     """`graph` applied to `args` (its inputs, captured consts included) as one node."""
     return list(bind(call_p, *args, graph=graph.closed()))
+
+
+def call_eager(graph: Graph, args: list[Tensor]) -> list[Tensor]:
+    """`call` for eager arguments whose avals are the graph's inputs (the caller checked):
+    the node's params, output avals and signature are made once per graph, so recording
+    it is one node and its outputs (the path every eager transform and backward() take)."""
+    closed = graph.closed()
+    info = closed.call_node
+    if info is None:
+        params = {"graph": closed}
+        out_avals, sig = _abstract_eval(call_p, [v.aval for v in closed.graph.inputs], params)
+        info = closed.call_node = (params, out_avals, sig)
+    params, out_avals, sig = info
+    values = record_known(EAGER, call_p, [a._value for a in args], params, out_avals, sig)
+    return [Tensor._wrap(v) for v in values]
 
 
 def _call_with_consts(graph: Graph, args: list[Tensor]) -> list[Tensor]:

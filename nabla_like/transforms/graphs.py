@@ -25,7 +25,7 @@ from ..core import (EAGER, TraceContext, _observers, bind, context_stack, full_i
 from ..errors import TransformError, raise_error
 from ..ir import Aval, Graph, Node, Value, toposort
 from ..ops._common import add_any, move_bdim, to_tensor
-from ..ops.call import call
+from ..ops.call import call_eager
 from ..tensor import Tensor
 
 
@@ -96,7 +96,7 @@ def apply_graph(graph: Graph, args: Sequence[Tensor]) -> list[Tensor]:
                 break
         else:
             if args or len(context_stack()) == 1:
-                return call(graph, list(args))
+                return call_eager(graph, list(args))
     return eval_graph(graph, args)
 
 
