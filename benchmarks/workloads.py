@@ -411,35 +411,14 @@ def _loop(lib, model: str, steps: int, read_every: int, jitted: bool = False):
                 nb.block_until_ready(state["p"])
             return run
         params = [nb.tensor(a).requires_grad_() for a in params0]
-
-        def run():
-            for i in range(steps):
-                value = loss(params, x, y)
-                value.backward()
-                with nb.no_grad():
-                    for p in params:
-                        p -= lr * p.grad
-                        p.grad = None
-                if (i + 1) % read_every == 0:
-                    value.item()
-            nb.block_until_ready(params)
-        return run
+        return _backward_loop(nb.no_grad, loss, params, x, y, steps, read_every, lr,
+                              lambda: nb.block_until_ready(params))
     if lib == "torch":
         import torch
         x, y = torch.tensor(x0), torch.tensor(y0)
         params = [torch.tensor(a).requires_grad_() for a in params0]
-
-        def run():
-            for i in range(steps):
-                value = loss(params, x, y)
-                value.backward()
-                with torch.no_grad():
-                    for p in params:
-                        p -= lr * p.grad
-                        p.grad = None
-                if (i + 1) % read_every == 0:
-                    value.item()
-        return run
+        return _backward_loop(torch.no_grad, loss, params, x, y, steps, read_every, lr,
+                              lambda: None)  # PyTorch on the CPU has finished already
     if not jitted:
         return None
     import jax
@@ -458,6 +437,22 @@ def _loop(lib, model: str, steps: int, read_every: int, jitted: bool = False):
             if (i + 1) % read_every == 0:
                 float(value)
         jax.block_until_ready(state["p"])
+    return run
+
+
+def _backward_loop(no_grad, loss, params, x, y, steps: int, read_every: int, lr: float, finish):
+    """The PyTorch-style loop, the same code for nabla_like and PyTorch."""
+    def run():
+        for i in range(steps):
+            value = loss(params, x, y)
+            value.backward()
+            with no_grad():
+                for p in params:
+                    p -= lr * p.grad
+                    p.grad = None
+            if (i + 1) % read_every == 0:
+                value.item()
+        finish()
     return run
 
 

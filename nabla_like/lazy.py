@@ -502,10 +502,6 @@ def _compile_fused(plan: _Plan, outs: list[Value], device) -> runtime.Executable
 # ---------------------------------------------------------------------------
 # The op-by-op tier
 # ---------------------------------------------------------------------------
-def _is_literal(u: Value) -> bool:
-    return u.buffer is None and u.node is None
-
-
 def _kernel_key(node, env: dict, device) -> tuple:
     return (node.sig, tuple(u.aval if u.id in env else ("lit", u.aval) for u in node.inputs),
             device.ident)

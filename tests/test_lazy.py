@@ -223,7 +223,7 @@ def _loss(p, x, y):
 def _train_backward(steps, read_every, read_before_backward=False):
     x, y, init = _mlp_data()
     params = [nb.tensor(p).requires_grad_() for p in init]
-    losses, after_first = [], None
+    losses, stats = [], _StepStats()
     for i in range(steps):
         loss = _loss(params, x, y)
         if read_before_backward and i % read_every == 0:
@@ -235,32 +235,38 @@ def _train_backward(steps, read_every, read_before_backward=False):
                 p.grad = None
         if not read_before_backward and i % read_every == read_every - 1:
             losses.append(loss.item())
-        if i == 0:
-            after_first = nb.compile_stats()
-        if i == 2:
-            after_third = nb.compile_stats()
+        stats.step(i)
     losses.append(loss.item())
-    end = nb.compile_stats()
-    return losses, (end - after_first, end - after_third), [p.numpy() for p in params]
+    return losses, stats.since(), [p.numpy() for p in params]
+
+
+class _StepStats:
+    """Compile stats after the first and the third step of a loop."""
+
+    def step(self, i: int) -> None:
+        if i == 0:
+            self.after_first = nb.compile_stats()
+        if i == 2:
+            self.after_third = nb.compile_stats()
+
+    def since(self):
+        end = nb.compile_stats()
+        return end - self.after_first, end - self.after_third
 
 
 def _train_value_and_grad(steps, read_every):
     x, y, init = _mlp_data()
     params = [nb.tensor(p) for p in init]
     step = nb.value_and_grad(_loss)
-    losses, after_first = [], None
+    losses, stats = [], _StepStats()
     for i in range(steps):
         loss, grads = step(params, x, y)
         params = [p - 0.1 * g for p, g in zip(params, grads)]
         if i % read_every == read_every - 1:
             losses.append(loss.item())
-        if i == 0:
-            after_first = nb.compile_stats()
-        if i == 2:
-            after_third = nb.compile_stats()
+        stats.step(i)
     losses.append(loss.item())
-    end = nb.compile_stats()
-    return losses, (end - after_first, end - after_third), [p.numpy() for p in params]
+    return losses, stats.since(), [p.numpy() for p in params]
 
 
 READ_PATTERNS = {"every step": 1, "every 10": 10, "every 50": 50, "only at the end": 10**9}

@@ -190,6 +190,21 @@ def _numeric_leaf(leaf) -> bool:
     return isinstance(leaf, (Tensor, np.ndarray, np.generic, int, float))
 
 
+def _python_scalars(i: int, leaf) -> bool:
+    return isinstance(leaf, (int, float))
+
+
+def _trace_or_concrete(fn_name: str, f: Callable, args: tuple, kwargs: dict, traced) -> Traced | None:
+    """Trace `f`, or None when it read a traced value and may run on concrete values
+    instead (an eager call of grad/vjp/jvp/linearize; see transforms/concrete.py)."""
+    try:
+        return trace_function(f, args, kwargs, fn_name, traced=traced)
+    except ConcretizationError as e:
+        if not can_run_concrete(e):
+            raise
+        return None
+
+
 class _VJPCall:
     """Shared core of vjp/grad: trace, split reverse mode, run the forward part. When the
     function reads a traced value and the call is eager, it runs on concrete values instead
@@ -209,15 +224,11 @@ class _VJPCall:
         self.concrete = None
         traced = None
         if hint is None or not hint.concrete or len(context_stack()) > 1:
-            try:
-                traced = trace_function(
-                    f, args, kwargs, fn_name,
-                    traced=lambda i, leaf: i in chosen and isinstance(leaf, (int, float)))
-            except ConcretizationError as e:
-                if not can_run_concrete(e):
-                    raise
-                if hint is not None:
-                    hint.concrete = True
+            traced = _trace_or_concrete(
+                fn_name, f, args, kwargs,
+                lambda i, leaf: i in chosen and isinstance(leaf, (int, float)))
+            if traced is None and hint is not None:
+                hint.concrete = True
         if traced is None:
             self._run_concrete(f, args, kwargs, key_of, scalar_out)
             return
@@ -435,12 +446,8 @@ def jvp(fun: Callable, primals, tangents, has_aux: bool = False):
         (Tensor(0. : f32[]), Tensor(1. : f32[]))
     """
     p_leaves, t_leaves = _tangent_leaves("jvp", primals, tangents)
-    try:
-        traced = trace_function(fun, tuple(primals), {}, "jvp",
-                                traced=lambda i, leaf: isinstance(leaf, (int, float)))
-    except ConcretizationError as e:
-        if not can_run_concrete(e):
-            raise
+    traced = _trace_or_concrete("jvp", fun, tuple(primals), {}, _python_scalars)
+    if traced is None:
         call, chosen = _concrete_forward("jvp", fun, primals, p_leaves)
         touts = call.jvp([t_leaves[i] for i in chosen])
         return _assemble_forward("jvp", call.out_tree, call.detached(call.outs), touts, has_aux)
@@ -484,12 +491,8 @@ def linearize(fun: Callable, *primals):
         >>> y, f_jvp = nb.linearize(nb.sin, nb.tensor(0.5))
         >>> f_jvp(nb.tensor(1.0))  # cos(0.5)
     """
-    try:
-        traced = trace_function(fun, tuple(primals), {}, "linearize",
-                                traced=lambda i, leaf: isinstance(leaf, (int, float)))
-    except ConcretizationError as e:
-        if not can_run_concrete(e):
-            raise
+    traced = _trace_or_concrete("linearize", fun, tuple(primals), {}, _python_scalars)
+    if traced is None:
         return _concrete_linearize(fun, primals)
     graph = traced.graph
     env: dict = {}
