@@ -468,16 +468,15 @@ def bind(prim: Primitive, *args: Tensor, **params):
         ctx = _tls.stack[-1]
     elif ctx.level and (not ctx.alive or not _on_this_thread(ctx)):
         _leak(prim.name, next(a._value for a in args if a._value.ctx is ctx), ctx)
-    fold = prim.fold
+    fold = prim.fold  # the test of _folds_here, inlined on the hot path
     if fold is not None and (ctx.level != 0 or (prim.fold_eager and _has_literal(args))):
         folded = fold(args, **params)
         if folded is not None:
             return folded
     if prim.multiple_results or not same:
         outs = record(ctx, prim, [a._value for a in args], params)
-        result = tuple(Tensor._wrap(v) for v in outs) if prim.multiple_results else Tensor._wrap(outs)
-        if ctx.level != 0 and prim.differentiable and not grad_recording(ctx):
-            result = _constant_under_no_grad(result)
+        result = _finish(ctx, prim, tuple(Tensor._wrap(v) for v in outs)
+                         if prim.multiple_results else Tensor._wrap(outs))
     else:
         vals = []
         avals = []

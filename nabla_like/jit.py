@@ -67,7 +67,7 @@ class _Entry:
         self.donated = donated
         self.out_avals = [v.aval for v in graph.outputs]
         self.key_desc = key_desc
-        self.fast_key = None  # the all-tensor positional signature that also finds it
+        self.fast_key = None  # the _fast_signature key that also finds it, if any
 
 
 class Lowered:
@@ -157,7 +157,7 @@ class Jitted:
             raise_error(JitError, "jit", f"cache_size must be a positive int, got {cache_size!r}")
         self.cache_size = cache_size
         self._cache: OrderedDict = OrderedDict()  # full key -> entry, least recently used first
-        self._fast: dict = {}  # positional tensor avals -> entry (a shortcut into _cache)
+        self._fast: dict = {}  # _fast_signature key -> entry (a shortcut into _cache)
         self._lock = threading.Lock()
         self._last_key = None
         self.stats = JitStats()
