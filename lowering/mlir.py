@@ -131,9 +131,11 @@ class Emitter:
         return self.op("stablehlo.constant", [], aval, {"value": dense_splat(value, aval)})
 
     def region(self, arg_types: Sequence[str], body: Callable) -> str:
-        """A one-block region: `body(sub_emitter, *arg_names)` returns the names to yield."""
+        """A one-block region: `body(sub_emitter, *arg_names)` returns the names to yield.
+        The region may use values defined outside it (names are unique across regions)."""
         sub = Emitter(self.indent + "    ")
         sub._ids = self._ids
+        sub.types = self.types
         args = []
         for t in arg_types:
             a = sub.fresh("r")
@@ -144,7 +146,10 @@ class Emitter:
             results = [results]
         sub.lines.append(f'{sub.indent}"stablehlo.return"({", ".join(results)}) : '
                          f'({", ".join(sub.types[r] for r in results)}) -> ()')
-        header = f"{{\n{self.indent}  ^bb0({', '.join(f'{a}: {t}' for a, t in zip(args, arg_types))}):\n"
+        if args:
+            header = f"{{\n{self.indent}  ^bb0({', '.join(f'{a}: {t}' for a, t in zip(args, arg_types))}):\n"
+        else:
+            header = "{\n"
         return header + "\n".join(sub.lines) + f"\n{self.indent}}}"
 
 
@@ -190,6 +195,15 @@ def emit_nodes(em: Emitter, nodes, env: dict) -> None:
             outs = [outs]
         for oid, o in zip(node.out_ids, outs):
             env[oid] = o
+
+
+def emit_graph(em: Emitter, graph, input_names: Sequence[str]) -> list[str]:
+    """Emit the nodes of `graph` (inline, into `em`) on SSA names for its inputs; returns
+    the names of its outputs. Sub-graphs of higher-order primitives lower this way, in
+    regions or straight into their parent."""
+    env = {v.id: n for v, n in zip(graph.inputs, input_names)}
+    emit_nodes(em, graph.nodes, env)
+    return [env[v.id] for v in graph.outputs]
 
 
 def lower_graph(graph, name: str = "main", literal_packs: Sequence = (),

@@ -9,6 +9,17 @@ documented here once (arrays positional, static params keyword-only):
     transpose(ct, *primals, **params)          -> tuple of input cotangents     (linear ops)
     batch(args, bdims, **params)               -> (out, out_bdim) | (outs, out_bdims)
 
+A primitive whose backward pass needs values its forward pass computes inside (a scan's
+per-iteration intermediates, a custom rule's residuals) may also declare a split rule,
+which reverse mode prefers where it rewrites the forward pass:
+
+    vjp_fwd(primals, **params)                 -> (node outputs, residuals)
+    vjp_bwd(residuals, cts, **params)          -> tuple of input cotangents
+
+`vjp_fwd` records ONE node on `primals` whose leading outputs are the primitive's own
+(the rest may carry residuals); `residuals` are tensors of that node (outputs or inputs).
+The plain `vjp` of such a primitive, if it has none, runs `vjp_fwd` again (recomputing).
+
 `primals`, `tangents`, `outs` and `cts` are Tensors in the context the rule
 runs in; single-output primitives take and return single tangents and
 cotangents. A linear primitive declares `transpose` and gets its JVP (apply
@@ -52,6 +63,8 @@ class Primitive:
         self.vjp: Callable | None = None
         self.transpose: Callable | None = None
         self.batch: Callable | None = None
+        self.vjp_fwd: Callable | None = None
+        self.vjp_bwd: Callable | None = None
         # Optional peephole: fold(args, **params) -> Tensor | None, tried before recording
         # (constant splats through shape ops, x * 1, x + 0). See ops/folding.py.
         # `fold_eager`: the fold can apply in the eager context (to scalar literals).
@@ -89,6 +102,14 @@ class Primitive:
     def def_batch(self, fn):
         self.batch = fn
         return fn
+
+    def def_vjp_split(self, fwd, bwd) -> None:
+        self.vjp_fwd, self.vjp_bwd = fwd, bwd
+        if self.vjp is None:
+            def vjp(cts, primals, outs, **params):
+                _, residuals = fwd(primals, **params)
+                return bwd(residuals, cts, **params)
+            self.vjp = vjp
 
     def bind(self, *args: Tensor, **params):
         return bind(self, *args, **params)

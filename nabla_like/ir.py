@@ -310,8 +310,11 @@ def format_graph(graph: Graph, name: str = "graph") -> str:
         lines.append(f"  {', '.join(outs)} = {node.prim.name}"
                      + (f"[{params}]" if params else "") + (f" {ins}" if ins else ""))
         for key, param in node.params.items():  # sub-graphs print nested, under their node
-            if isinstance(param, ClosedGraph):
-                lines.extend("    " + line for line in format_graph(param.graph, key).split("\n"))
+            subs = [(key, param)] if isinstance(param, ClosedGraph) else (
+                [(f"{key}[{i}]", p) for i, p in enumerate(param)]
+                if isinstance(param, tuple) and param and isinstance(param[0], ClosedGraph) else [])
+            for label, sub in subs:
+                lines.extend("    " + line for line in format_graph(sub.graph, label).split("\n"))
     outs = ", ".join(names.get(v.id, "?") for v in graph.outputs)
     lines.append(f"  return {outs}")
     lines.append("}")

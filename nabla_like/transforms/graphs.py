@@ -20,8 +20,8 @@ import threading
 from collections import OrderedDict
 from typing import Callable, Sequence
 
-from ..core import (EAGER, TraceContext, _observers, bind, context_stack, full_in, new_trace,
-                    replay)
+from ..core import (EAGER, TraceContext, _observers, bind, context_stack, current_context,
+                    full_in, new_trace, replay)
 from ..errors import TransformError, raise_error
 from ..ir import Aval, Graph, Node, Value, toposort
 from ..ops._common import add_any, move_bdim, to_tensor
@@ -177,15 +177,21 @@ def jvp_interpret(graph: Graph, primals: Sequence[Tensor], tangents: Sequence[Te
     return ([env[v.id] for v in graph.outputs], [tenv.get(v.id) for v in graph.outputs])
 
 
-def jvp_graph(graph: Graph, has_tangent: Sequence[bool]) -> tuple[Graph, list[bool]]:
-    return _cached("jvp", graph, (tuple(has_tangent),), lambda: _jvp_graph(graph, has_tangent))
+def jvp_graph(graph: Graph, has_tangent: Sequence[bool],
+              instantiate: Sequence[bool] | None = None) -> tuple[Graph, list[bool]]:
+    inst = None if instantiate is None else tuple(instantiate)
+    return _cached("jvp", graph, (tuple(has_tangent), inst),
+                   lambda: _jvp_graph(graph, has_tangent, inst))
 
 
-def _jvp_graph(graph: Graph, has_tangent: Sequence[bool]) -> tuple[Graph, list[bool]]:
+def _jvp_graph(graph: Graph, has_tangent: Sequence[bool],
+               instantiate: Sequence[bool] | None = None) -> tuple[Graph, list[bool]]:
     """Graph (primals..., tangents of flagged inputs...) -> (outs..., nonzero tangent outs...).
 
     Returns the graph and, per output, whether its tangent is nonzero (zero tangents
-    are symbolic and not computed).
+    are symbolic and not computed). Float outputs flagged in `instantiate` always get a
+    tangent (zeros if need be): higher-order primitives need one tangent pattern for all
+    of their branches or iterations.
     """
     flagged = [i for i, f in enumerate(has_tangent) if f]
     avals = graph.in_avals + [graph.inputs[i].aval.strong() for i in flagged]
@@ -198,6 +204,10 @@ def _jvp_graph(graph: Graph, has_tangent: Sequence[bool]) -> tuple[Graph, list[b
         for k, i in enumerate(flagged):
             tangents[i] = args[n + k]
         outs, touts = jvp_interpret(graph, primals, tangents)
+        if instantiate is not None:
+            touts = [full_in(o._value.ctx, o.shape, 0, o.dtype)
+                     if t is None and inst and o.dtype.kind == "f" else t
+                     for o, t, inst in zip(outs, touts, instantiate)]
         nonzero[:] = [t is not None for t in touts]
         return outs + [t for t in touts if t is not None]
 
@@ -219,9 +229,11 @@ def forward_needs(graph: Graph, wrt: Sequence[bool]) -> set[int]:
 
 
 def backward_pass(nodes: Sequence, env, ct_env: dict[int, Tensor],
-                  needs: Callable[[Value], bool]) -> dict[int, Tensor]:
+                  needs: Callable[[Value], bool], split: dict | None = None) -> dict[int, Tensor]:
     """Pull cotangents back through `nodes` (in reverse). `env[value id]` gives primal
-    Tensors; `ct_env` holds output cotangents on entry and input cotangents on exit."""
+    Tensors; `ct_env` holds output cotangents on entry and input cotangents on exit.
+    `split` maps id(node) of nodes made by a split rule's forward part to their backward
+    (see _split_forward)."""
     for node in reversed(nodes):
         cts = [ct_env.pop(oid, None) for oid in node.out_ids]
         if all(c is None for c in cts) or not node.prim.differentiable:
@@ -229,6 +241,15 @@ def backward_pass(nodes: Sequence, env, ct_env: dict[int, Tensor],
         if not any(needs(v) for v in node.inputs):
             continue
         prim = node.prim
+        if split is not None and id(node) in split:
+            ctx = current_context()
+            cts = [c if c is not None else full_in(ctx, a.shape, 0, a.dtype)
+                   for c, a in zip(cts, node.out_avals)]
+            cts_in = split[id(node)](cts, env)
+            for v, ct in zip(node.inputs, cts_in):
+                if ct is not None and needs(v):
+                    ct_env[v.id] = add_any(ct_env.get(v.id), ct)
+            continue
         if prim.vjp is None:
             _missing_rule("VJP", prim)
         primals = tuple(env[v.id] for v in node.inputs)
@@ -315,11 +336,21 @@ def vjp_graph(graph: Graph, wrt: Sequence[bool], ct_outputs: Sequence[bool] | No
     return _cached("vjp", graph, (tuple(wrt), cts), lambda: _vjp_graph(graph, wrt, ct_outputs))
 
 
-def _vjp_graph(graph: Graph, wrt: Sequence[bool], ct_outputs: Sequence[bool] | None = None
-               ) -> VJPGraphs:
+def _vjp_graph(graph: Graph, wrt: Sequence[bool], ct_outputs: Sequence[bool] | None = None,
+               split: bool = True) -> VJPGraphs:
     """Split reverse mode of `graph` with respect to the inputs flagged in `wrt`; only the
-    outputs flagged in `ct_outputs` (default: all) receive cotangents."""
+    outputs flagged in `ct_outputs` (default: all) receive cotangents.
+
+    With `split`, nodes whose primitives have a split rule and that the differentiated
+    inputs reach are rewritten in the forward graph to also make their residuals (so the
+    forward graph is no longer `graph`'s nodes); without it (a forward pass that already
+    ran, as backward() differentiates) their plain VJP recomputes what it needs."""
     needs_ids = forward_needs(graph, wrt)
+    hooks = None
+    if split and any(n.prim.vjp_fwd is not None and any(v.id in needs_ids for v in n.inputs)
+                     for n in graph.nodes):
+        graph, hooks = _split_forward(graph, needs_ids)
+        needs_ids = forward_needs(graph, wrt)
     avals: dict[int, Aval] = {v.id: v.aval for v in graph.inputs}
     for node in graph.nodes:
         for oid, aval in zip(node.out_ids, node.out_avals):
@@ -338,7 +369,7 @@ def _vjp_graph(graph: Graph, wrt: Sequence[bool], ct_outputs: Sequence[bool] | N
             if h:
                 ct_env[v.id] = add_any(ct_env.get(v.id), ct_inputs[k])
                 k += 1
-        backward_pass(graph.nodes, env, ct_env, lambda v: v.id in needs_ids)
+        backward_pass(graph.nodes, env, ct_env, lambda v: v.id in needs_ids, hooks)
         results = []
         for v, w in zip(graph.inputs, wrt):
             if w:
@@ -359,6 +390,39 @@ def _vjp_graph(graph: Graph, wrt: Sequence[bool], ct_outputs: Sequence[bool] | N
     position = {vid: i for i, vid in enumerate(_value_ids(graph))}
     return VJPGraphs(forward, backward, len(graph.outputs), ct_nonzero, out_has_ct,
                      [position[vid] for vid in residual_ids])
+
+
+def _split_forward(graph: Graph, needs_ids: set[int]) -> tuple[Graph, dict]:
+    """`graph` retraced with the split rule's forward part in place of each node that has
+    one and that differentiation reaches; returns the new graph and, by id of each node
+    made so, its backward part (reading its residuals through the env it is given)."""
+    pending: list = []
+
+    def fn(*args):
+        env = {v.id: a for v, a in zip(graph.inputs, args)}
+        for node in graph.nodes:
+            ins = [env[v.id] for v in node.inputs]
+            prim = node.prim
+            if prim.vjp_fwd is not None and any(v.id in needs_ids for v in node.inputs):
+                outs, residuals = prim.vjp_fwd(ins, **node.params)
+                outs = outs[:len(node.out_ids)]
+                pending.append((outs[0], prim, node.params, residuals, len(node.out_ids)))
+            else:
+                outs = replay(node, ins)
+                outs = outs if prim.multiple_results else (outs,)
+            for oid, o in zip(node.out_ids, outs):
+                env[oid] = o
+        return [env[v.id] for v in graph.outputs]
+
+    new = trace_flat(fn, graph.in_avals, "vjp")
+    hooks = {}
+    for first, prim, params, residuals, n in pending:
+        res_ids = [r._value.id for r in residuals]
+
+        def backward(cts, env, prim=prim, params=params, res_ids=res_ids, n=n):
+            return prim.vjp_bwd([env[i] for i in res_ids], list(cts[:n]), **params)
+        hooks[id(first._value.node)] = backward
+    return Graph(new.inputs, new.nodes, new.outputs, consts=new.consts), hooks
 
 
 def _value_ids(graph: Graph) -> list[int]:
@@ -419,7 +483,8 @@ def recorded_vjp(nodes: list, env, roots: list[Value], cts: list[Tensor],
     root_pos = [index[r.id] for r in roots]
     wrt = tuple(v.id in wrt_ids for v in inputs)
     key = ("recorded vjp", tuple(parts), tuple(root_pos), wrt)
-    vjp = _cached_key(key, lambda: _vjp_graph(abstract_copy(Graph(inputs, nodes, roots)), wrt))
+    vjp = _cached_key(key, lambda: _vjp_graph(abstract_copy(Graph(inputs, nodes, roots)), wrt,
+                                              split=False))
     ids = [v.id for v in inputs] + outs  # structural order, as residual_positions count
     residuals = [env[ids[p]] for p in vjp.residual_positions]
     seeds = [c for c, h in zip(cts, vjp.out_has_ct) if h]
@@ -485,11 +550,22 @@ def vmap_graph(graph: Graph, in_bdims: Sequence[int | None], axis_size: int,
                    lambda: _vmap_graph(graph, in_bdims, axis_size, out_axes))
 
 
-def _vmap_graph(graph: Graph, in_bdims: Sequence[int | None], axis_size: int,
-                out_axes: Sequence[int]) -> Graph:
-    """Graph over batched inputs (batch dim `in_bdims[i]` of input i, None = shared) whose
-    outputs carry the batch dimension at `out_axes` (None: the output must not depend on
-    the batch, and is returned once)."""
+def vmap_batched_outputs(graph: Graph, in_bdims: Sequence[int | None], axis_size: int) -> list[bool]:
+    """Which outputs of `graph` depend on the batch when its inputs have `in_bdims` (loops
+    need this to find the carries that become batched)."""
+    def build():
+        found: list[bool] = []
+
+        def fn(*args):
+            outs, obds = vmap_interpret(graph, args, in_bdims)
+            found[:] = [b is not None for b in obds]
+            return outs
+        trace_flat(fn, _batched_avals(graph, in_bdims, axis_size), "vmap")
+        return found
+    return _cached_key(("vmap batched", graph.key(), tuple(in_bdims), axis_size), build)
+
+
+def _batched_avals(graph: Graph, in_bdims: Sequence[int | None], axis_size: int) -> list[Aval]:
     avals = []
     for v, b in zip(graph.inputs, in_bdims):
         a = v.aval
@@ -498,6 +574,15 @@ def _vmap_graph(graph: Graph, in_bdims: Sequence[int | None], axis_size: int,
             shape.insert(b, axis_size)
             a = Aval(tuple(shape), a.dtype, a.weak)
         avals.append(a)
+    return avals
+
+
+def _vmap_graph(graph: Graph, in_bdims: Sequence[int | None], axis_size: int,
+                out_axes: Sequence[int]) -> Graph:
+    """Graph over batched inputs (batch dim `in_bdims[i]` of input i, None = shared) whose
+    outputs carry the batch dimension at `out_axes` (None: the output must not depend on
+    the batch, and is returned once)."""
+    avals = _batched_avals(graph, in_bdims, axis_size)
 
     def fn(*args):
         outs, obds = vmap_interpret(graph, args, in_bdims)
