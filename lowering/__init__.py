@@ -5,6 +5,8 @@ avals) and never imports `nabla_like`. `mlir` holds the emitter and the graph
 walk; each family file registers the StableHLO rules of one op family, mirroring
 `nabla_like/ops/`; `runtime` owns devices, buffers and executables.
 """
-from . import call, control, creation, elementwise, indexing, linalg, random, reduce, shape  # noqa: F401 (registers rules)
+# importing the family files registers their rules
+from . import (call, control, creation, custom, elementwise, indexing, linalg,  # noqa: F401
+               random, reduce, shape)
 from .mlir import LOWERINGS, largest_array, lower_graph, register  # noqa: F401
 from . import runtime  # noqa: F401

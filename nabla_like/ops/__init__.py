@@ -7,11 +7,14 @@ This module gathers the public functions and installs Tensor's operator methods.
 from __future__ import annotations
 
 from . import call, control, elementwise, indexing, linalg, random, reduce, shape  # noqa: F401
+from . import custom, remat  # noqa: F401  (higher-order: custom rules, rematerialization)
 # files that extend a family (each family file re-exports them too)
 from . import (activations, bitwise, cumulative, gather_scatter, linalg_einsum,  # noqa: F401
                shape_dynamic, shape_tiling)
 from .activations import *  # noqa: F401,F403
 from .control import *  # noqa: F401,F403
+from .custom import *  # noqa: F401,F403
+from .remat import *  # noqa: F401,F403
 from .bitwise import *  # noqa: F401,F403
 from .elementwise import *  # noqa: F401,F403
 from .indexing import *  # noqa: F401,F403
