@@ -77,21 +77,29 @@ def _contains_tensor(data) -> bool:
     return False
 
 
-def tensor(data, dtype=None) -> Tensor:
+def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
     """A tensor holding a copy of `data` (NumPy array, nested lists, scalar, DLPack object).
 
     Python floats give float32 and ints int32 unless `dtype` says otherwise;
-    NumPy arrays keep their dtype (float64 stays float64).
+    NumPy arrays keep their dtype (float64 stays float64). `requires_grad=True` makes it
+    a parameter whose `.grad` backward() fills (a tensor given as `data` is detached first).
 
     Example:
         >>> nb.tensor([[1, 2], [3, 4]], dtype=nb.float32)
+        >>> w = nb.tensor([0.5, -1.0], requires_grad=True)
     """
-    dtype = None if dtype is None else as_dtype(dtype)
+    out = _tensor(data, None if dtype is None else as_dtype(dtype))
+    if requires_grad:
+        out = (out.detach() if out is data else out).requires_grad_()
+    return out
+
+
+def _tensor(data, dtype) -> Tensor:
     if isinstance(data, Tensor):
         return data if dtype is None else data.astype(dtype)
     if isinstance(data, (list, tuple)) and _contains_tensor(data):
         from .ops.shape import stack
-        out = stack([tensor(d) for d in data])
+        out = stack([_tensor(d, None) for d in data])
         return out if dtype is None else out.astype(dtype)
     if hasattr(data, "__dlpack__") and not isinstance(data, np.ndarray):
         out = from_dlpack(data)
