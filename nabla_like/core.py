@@ -671,11 +671,11 @@ def concrete_check(t: Tensor, what: str) -> None:
         err = make_error(ConcretizationError, what,
                          f"the value of a traced tensor {t._value.aval.short()} is not known while "
                          f"tracing under {' inside '.join(reversed(transforms))}; Python control "
-                         f"flow (if, while, bool(), "
-                         f"int(), .item()) needs concrete values. Use nb.where to choose between "
-                         f"values elementwise, or mark the argument static (static_argnums) under "
-                         f"jit. Outside jit and vmap, grad, vjp and jvp run such code on concrete "
-                         f"values")
+                         f"flow (if, while, bool(), int(), .item()) needs concrete values. "
+                         f"Branch with nb.cond or nb.switch, loop with nb.while_loop, "
+                         f"nb.fori_loop or nb.scan, choose elementwise with nb.where, or mark "
+                         f"the argument static (static_argnums) under jit. Outside jit and "
+                         f"vmap, grad, vjp and jvp run such code on concrete values")
         err.transforms = transforms
         raise err.with_traceback(None) from None
 
