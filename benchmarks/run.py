@@ -78,6 +78,11 @@ GOALS = [
      None, 0.5),
     ("list comprehension of 4000, read once (seconds)", ("list_comprehension_4000", "nabla"),
      None, 2.0),
+    ("jitted scan-RNN gradient vs JAX", ("rnn_scan_grad_jit", "nabla"),
+     ("rnn_scan_grad_jit", "jax"), 1.1),
+    *[(f"checkpointed deep-MLP gradient memory, {p}_saveable, vs JAX",
+       (f"remat_memory_{p}", "nabla"), (f"remat_memory_{p}", "jax"), 1.0)
+      for p in ("nothing", "dots")],
     *[(f"fused programs compiled after step 1 of 200, {s}, read {r}",
        (f"compiles_{s}_{p}", "nabla"), None, 2)
       for s in ("backward", "value_and_grad")

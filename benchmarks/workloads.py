@@ -582,3 +582,99 @@ for _style in ("backward", "value_and_grad"):
                  f"{_style} style, loss read {_read}", "compile counts", kind="count")(
             (lambda s, e: lambda lib: _compiles_after_first_step(s, e) if lib == "nabla" else None)(
                 _style, _every))
+
+
+# ---------------------------------------------------------------------------
+# Control flow and rematerialization
+# ---------------------------------------------------------------------------
+def _rnn_data(hidden=256, steps=100, batch=32, features=64):
+    rng = np.random.default_rng(5)
+    wx = (rng.standard_normal((features, hidden)) / np.sqrt(features)).astype(np.float32)
+    wh = (rng.standard_normal((hidden, hidden)) / np.sqrt(hidden)).astype(np.float32)
+    b = np.zeros(hidden, np.float32)
+    xs = rng.standard_normal((steps, batch, features)).astype(np.float32)
+    return (wx, wh, b), xs, np.zeros((batch, hidden), np.float32)
+
+
+@workload("rnn_scan_grad_jit", "grad of a scan RNN (hidden 256, 100 steps, batch 32), jitted "
+          "(PyTorch: eager loop + backward)", "control flow")
+def rnn_scan_grad_jit(lib):
+    params0, xs0, h00 = _rnn_data()
+    if lib in ("nabla", "jax"):
+        if lib == "nabla":
+            import nabla_like as ns
+            scan, grad, jit, arr = ns.scan, ns.grad, ns.jit, ns.tensor
+        else:
+            import jax
+            import jax.numpy as ns
+            scan, grad, jit, arr = jax.lax.scan, jax.grad, jax.jit, ns.asarray
+
+        def loss(params, xs, h0):
+            wx, wh, b = params
+            h, hs = scan(lambda h, x: (lambda h2: (h2, ns.sum(h2)))(ns.tanh(x @ wx + h @ wh + b)),
+                         h0, xs)
+            return ns.sum(h * h) + ns.mean(hs)
+        g = jit(grad(loss))
+        params, xs, h0 = [arr(p) for p in params0], arr(xs0), arr(h00)
+        if lib == "nabla":
+            return lambda: ns.block_until_ready(g(params, xs, h0))
+        return lambda: jax.block_until_ready(g(params, xs, h0))
+    if lib == "torch":
+        import torch
+        params = [torch.tensor(p, requires_grad=True) for p in params0]
+        xs, h0 = torch.tensor(xs0), torch.tensor(h00)
+
+        def step():
+            wx, wh, b = params
+            h, total = h0, 0.0
+            for x in xs:
+                h = torch.tanh(x @ wx + h @ wh + b)
+                total = total + h.sum()
+            loss = (h * h).sum() + total / len(xs)
+            grads = torch.autograd.grad(loss, params)
+            return [g.sum().item() for g in grads]
+        return step
+    return None
+
+
+# A deep tanh MLP (16 layers of 256, batch 512) as a scan over its stacked weights; the
+# layer checkpointed with each policy. The figure is XLA's temporary memory of the
+# compiled gradient, in MB.
+_REMAT = {"plain": "no checkpoint", "nothing": "checkpoint, nothing_saveable",
+          "dots": "checkpoint, dots_saveable"}
+
+
+def _remat_memory(lib: str, policy: str):
+    layers, width, batch = 16, 256, 512
+    if lib == "nabla":
+        import nabla_like as ns
+        scan, grad, jit, ckpt = ns.scan, ns.grad, ns.jit, ns.checkpoint
+        policies = ns.checkpoint_policies
+    elif lib == "jax":
+        import jax
+        import jax.numpy as ns
+        scan, grad, jit, ckpt = jax.lax.scan, jax.grad, jax.jit, jax.checkpoint
+        policies = jax.checkpoint_policies
+    else:
+        return None
+
+    def layer(h, w):
+        return ns.tanh(h @ w)
+    if policy != "plain":
+        layer = ckpt(layer, policy=getattr(policies, f"{policy}_saveable"))
+
+    def loss(ws, x):
+        h, _ = scan(lambda h, w: (layer(h, w), None), x, ws)
+        return ns.sum(h * h)
+
+    def measure():
+        ws, x = ns.zeros((layers, width, width)), ns.zeros((batch, width))
+        stats = jit(grad(loss)).lower(ws, x).compile().memory_analysis()
+        return stats.temp_size_in_bytes / 1e6
+    return measure
+
+
+for _policy, _title in _REMAT.items():
+    workload(f"remat_memory_{_policy}", f"deep tanh MLP gradient, temp memory in MB: {_title}",
+             "rematerialization", kind="count")(
+        (lambda p: lambda lib: _remat_memory(lib, p))(_policy))

@@ -127,7 +127,7 @@ def cond(pred, true_fn: Callable, false_fn: Callable, *operands):
                     f"{pred._value.aval.short()} (use nb.where for elementwise choices)")
     from .elementwise import cast, not_equal
     index = cast(not_equal(pred, 0) if pred.dtype.kind != "b" else pred, int32)
-    return _switch("cond", index, [false_fn, true_fn], operands)
+    return _switch("cond", index, [false_fn, true_fn], operands, ("false_fn", "true_fn"))
 
 
 def switch(index, branches: Sequence[Callable], *operands):
@@ -146,10 +146,11 @@ def switch(index, branches: Sequence[Callable], *operands):
                     f"{index._value.aval.short()}")
     from .elementwise import cast, clip
     index = cast(clip(cast(index, int32), 0, len(branches) - 1), int32)
-    return _switch("switch", index, branches, operands)
+    return _switch("switch", index, branches, operands,
+                   tuple(f"branches[{k}]" for k in range(len(branches))))
 
 
-def _switch(op: str, index: Tensor, fns: Sequence[Callable], operands) -> object:
+def _switch(op: str, index: Tensor, fns: Sequence[Callable], operands, names) -> object:
     tensors, in_tree = _flatten_operands(op, tuple(operands))
     avals = _avals(tensors)
     traced = [trace_fn(op, fn, in_tree, avals) for fn in fns]
@@ -157,12 +158,12 @@ def _switch(op: str, index: Tensor, fns: Sequence[Callable], operands) -> object
     out_tree = traced[0][1]
     for k, (g, tree) in enumerate(traced):
         if tree != out_tree:
-            raise_error(TransformError, op, f"branch {k} returns {tree} but branch 0 returns "
+            raise_error(TransformError, op, f"{names[k]} returns {tree} but {names[0]} returns "
                         f"{out_tree}; every branch must return the same structure")
         if not _same_types(g.out_avals, graphs[0].out_avals):
-            raise_error(TransformError, op, f"branch {k} returns {_describe(g.out_avals)} but "
-                        f"branch 0 returns {_describe(graphs[0].out_avals)}; every branch must "
-                        f"return the same shapes and dtypes")
+            raise_error(TransformError, op, f"{names[k]} returns {_describe(g.out_avals)} but "
+                        f"{names[0]} returns {_describe(graphs[0].out_avals)}; every branch "
+                        f"must return the same shapes and dtypes")
     if len(graphs) == 1:
         from ..transforms.graphs import apply_graph, const_args
         return tree_util.unflatten(out_tree, apply_graph(graphs[0], tensors + const_args(graphs[0])))
@@ -688,10 +689,10 @@ def _while_jvp(primals, tangents, outs, *, cond, body, cond_nconsts, body_nconst
 
 @while_p.def_vjp
 def _while_vjp(cts, primals, outs, **params):
-    raise_error(TransformError, "while_loop", "a while_loop is not differentiable in reverse "
-                "mode: its number of iterations is unknown until it runs. Pass max_steps=N "
-                "(an upper bound) to make it a bounded loop, or use fori_loop with Python int "
-                "bounds, or scan")
+    raise_error(TransformError, "while_loop", "a while_loop (or a fori_loop with traced bounds) "
+                "is not differentiable in reverse mode: its number of iterations is unknown "
+                "until it runs. Pass max_steps=N (an upper bound) to make it a bounded loop, "
+                "or give fori_loop Python int bounds, or use scan")
 
 
 @while_p.def_batch
