@@ -30,6 +30,7 @@ from .lazy import (CompileStats, ProgramCache, block_until_ready, compile_stats,
 from .ops import *  # noqa: F401,F403
 from .transforms import *  # noqa: F401,F403
 from .tensor import Tensor  # noqa: F401
+from . import nn, optim  # noqa: E402,F401  (after the ops: they are written with nb.*)
 
 bool = bool_  # noqa: A001 - nb.bool, as numpy's np.bool
 

@@ -1,0 +1,466 @@
+"""Layers, with PyTorch's constructor arguments, parameter names and initialization, so a
+PyTorch state_dict loads into the matching nb.nn model.
+
+Randomness: initialization takes `key=` (nb.random.key) or draws from the global generator
+(nb.seed). Dropout in training mode draws a fresh mask per call when run eagerly; under a
+transform (jit, grad, vmap) pass `rng=` (a key) to the call, since a mask drawn while
+tracing would be the same at every call.
+"""
+from __future__ import annotations
+
+import math
+
+import nabla_like as nb  # public ops, read at call time
+
+from ..errors import ShapeError, UsageError, raise_error
+from ..ops import random as _random
+from ..tensor import Tensor
+from . import functional as F
+from . import init
+from .module import Module
+
+
+def _split(key, n: int) -> list:
+    """n keys from `key`, or n Nones (each initializer then draws from the global generator)."""
+    return [None] * n if key is None else list(_random.split(key, n))
+
+
+def _uniform_fan_in(key, shape, fan_in: int) -> Tensor:
+    bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+    return init.uniform(key, shape, -bound, bound)
+
+
+class Linear(Module):
+    """y = x @ weight.T + bias; weight [out_features, in_features], PyTorch's init."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, *, key=None):
+        super().__init__()
+        kw, kb = _split(key, 2)
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = init.kaiming_uniform(kw, (out_features, in_features), a=math.sqrt(5))
+        self.bias = _uniform_fan_in(kb, (out_features,), in_features) if bias else None
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, " \
+               f"bias={self.bias is not None}"
+
+
+class Embedding(Module):
+    """A lookup table [num_embeddings, embedding_dim], initialized N(0, 1)."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 *, key=None):
+        super().__init__()
+        self.num_embeddings, self.embedding_dim, self.padding_idx = \
+            num_embeddings, embedding_dim, padding_idx
+        w = init.normal(key, (num_embeddings, embedding_dim))
+        if padding_idx is not None:
+            w = nb.where((nb.arange(num_embeddings) == padding_idx % num_embeddings)[:, None], 0.0, w)
+        self.weight = w
+
+    def forward(self, indices):
+        return F.embedding(indices, self.weight, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_embeddings}, {self.embedding_dim}"
+
+
+class _Norm(Module):
+    def _affine_params(self, shape, affine: bool, bias: bool = True) -> None:
+        self.weight = nb.ones(shape) if affine else None
+        self.bias = nb.zeros(shape) if affine and bias else None
+
+
+class LayerNorm(_Norm):
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True):
+        super().__init__()
+        self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) \
+            else tuple(normalized_shape)
+        self.eps = eps
+        self._affine_params(self.normalized_shape, elementwise_affine, bias)
+
+    def forward(self, x):
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}"
+
+
+class RMSNorm(_Norm):
+    def __init__(self, normalized_shape, eps: float | None = None,
+                 elementwise_affine: bool = True):
+        super().__init__()
+        self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) \
+            else tuple(normalized_shape)
+        self.eps = eps
+        self._affine_params(self.normalized_shape, elementwise_affine, bias=False)
+
+    def forward(self, x):
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}"
+
+
+class GroupNorm(_Norm):
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True):
+        super().__init__()
+        if num_channels % num_groups:
+            raise_error(ShapeError, "GroupNorm", f"num_groups={num_groups} must divide "
+                        f"num_channels={num_channels}")
+        self.num_groups, self.num_channels, self.eps = num_groups, num_channels, eps
+        self._affine_params((num_channels,), affine)
+
+    def forward(self, x):
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+
+class _BatchNorm(Module):
+    """Batch normalization over [N, C, ...]; running statistics are buffers, updated in
+    training mode (the module's attributes are rebound: under jit, return the module from
+    the step to keep the new statistics)."""
+
+    _dims: tuple[int, ...] = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+                 affine: bool = True, track_running_stats: bool = True):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.weight = nb.ones((num_features,)) if affine else None
+        self.bias = nb.zeros((num_features,)) if affine else None
+        self.track_running_stats = track_running_stats
+        self.register_buffer("running_mean", nb.zeros((num_features,)) if track_running_stats else None)
+        self.register_buffer("running_var", nb.ones((num_features,)) if track_running_stats else None)
+
+    def forward(self, x):
+        x = nb.tensor(x) if not isinstance(x, Tensor) else x
+        if x.ndim not in self._dims:
+            raise_error(ShapeError, type(self).__name__, f"expects an input of "
+                        f"{' or '.join(str(d) for d in self._dims)} dimensions, got "
+                        f"{x._value.aval.short()}")
+        batch_stats = self.training or not self.track_running_stats
+        if not (self.training and self.track_running_stats):
+            return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                                batch_stats, self.momentum, self.eps)
+        y, mean, var = F.batch_norm(x, self.running_mean, self.running_var, self.weight,
+                                    self.bias, True, self.momentum, self.eps, return_stats=True)
+        object.__setattr__(self, "running_mean", mean)
+        object.__setattr__(self, "running_var", var)
+        return y
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+
+
+class BatchNorm1d(_BatchNorm):
+    _dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    _dims = (4,)
+
+
+class Dropout(Module):
+    """Zeroes elements with probability p in training mode (scaling the rest by 1/(1-p))."""
+
+    def __init__(self, p: float = 0.5):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise_error(UsageError, "Dropout", f"p must be in [0, 1], got {p!r}")
+        self.p = p
+
+    def forward(self, x, rng=None):
+        if not self.training or self.p == 0.0:
+            return x
+        return F.dropout(_call_key("Dropout", x, rng), x, self.p)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+def _call_key(op: str, x: Tensor, rng):
+    """The key for a call's random draw: `rng`, or, eagerly, one from the global generator."""
+    if rng is not None:
+        return rng
+    if x._value.ctx.level != 0:
+        raise_error(UsageError, op, "under jit, grad or vmap, training-mode dropout needs "
+                    "rng= (a key; a mask drawn while tracing would repeat at every call): call "
+                    "model(x, rng=key), or model.eval()")
+    return _random._next_key()
+
+
+def _takes_rng(m: Module) -> bool:
+    return isinstance(m, (Dropout, Sequential, MultiheadAttention, TransformerEncoderLayer,
+                          TransformerDecoderLayer))
+
+
+class Sequential(Module):
+    """Modules applied in order; `rng=` (a key) is split among the layers that draw
+    randomness."""
+
+    def __init__(self, *layers):
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        for i, m in enumerate(layers):
+            if not callable(m):
+                raise_error(UsageError, "Sequential", f"layer {i} is not callable: {m!r}")
+        self.layers = list(layers)
+
+    def forward(self, x, rng=None):
+        keys = _split(rng, len(self.layers))
+        for m, k in zip(self.layers, keys):
+            x = m(x, rng=k) if k is not None and isinstance(m, Module) and _takes_rng(m) else m(x)
+        return x
+
+    def __getitem__(self, i):
+        return Sequential(*self.layers[i]) if isinstance(i, slice) else self.layers[i]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def named_children(self):
+        for i, m in enumerate(self.layers):
+            if isinstance(m, Module):
+                yield str(i), m
+
+    def state_dict(self):
+        return super().state_dict()
+
+
+class _Activation(Module):
+    fn = None
+
+    def forward(self, x):
+        return type(self).fn(x)
+
+
+def _activation(name: str, fn) -> type:
+    return type(name, (_Activation,), {"fn": staticmethod(fn), "__doc__": f"{name}: {fn.__name__}."})
+
+
+ReLU = _activation("ReLU", nb.relu)
+GELU = _activation("GELU", nb.gelu)
+SiLU = _activation("SiLU", nb.silu)
+Tanh = _activation("Tanh", nb.tanh)
+Sigmoid = _activation("Sigmoid", nb.sigmoid)
+Softplus = _activation("Softplus", nb.softplus)
+Mish = _activation("Mish", nb.mish)
+Identity = _activation("Identity", lambda x: x)
+
+
+class LeakyReLU(Module):
+    def __init__(self, negative_slope: float = 0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope)
+
+
+class Softmax(Module):
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return nb.softmax(x, axis=self.dim)
+
+
+class LogSoftmax(Softmax):
+    def forward(self, x):
+        return nb.log_softmax(x, axis=self.dim)
+
+
+class Flatten(Module):
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return nb.flatten(x, self.start_dim, self.end_dim)
+
+
+# ---------------------------------------------------------------------------
+# Attention and transformer layers (PyTorch's parameter names and layouts)
+# ---------------------------------------------------------------------------
+class MultiheadAttention(Module):
+    """Multi-head attention with PyTorch's parameters (in_proj_weight [3E, E],
+    in_proj_bias, out_proj) and layout: [L, N, E] inputs, or [N, L, E] with
+    batch_first=True. forward(query, key, value, attn_mask=None, key_padding_mask=None,
+    is_causal=False, need_weights=False) returns (output, None)."""
+
+    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
+                 batch_first: bool = False, *, key=None):
+        super().__init__()
+        if embed_dim % num_heads:
+            raise_error(ShapeError, "MultiheadAttention", f"embed_dim={embed_dim} must be "
+                        f"divisible by num_heads={num_heads}")
+        k1, k2 = _split(key, 2)
+        self.embed_dim, self.num_heads, self.dropout, self.batch_first = \
+            embed_dim, num_heads, dropout, batch_first
+        self.in_proj_weight = init.xavier_uniform(k1, (3 * embed_dim, embed_dim))
+        self.in_proj_bias = nb.zeros((3 * embed_dim,)) if bias else None
+        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, key=k2)
+        if bias:
+            self.out_proj.bias = nb.zeros((embed_dim,))
+
+    def forward(self, query, key, value, attn_mask=None, key_padding_mask=None,
+                is_causal: bool = False, need_weights: bool = False, rng=None):
+        if need_weights:
+            raise_error(UsageError, "MultiheadAttention", "need_weights=True is not supported; "
+                        "compute the weights with F.softmax of the scores")
+        q, k, v = (t if self.batch_first else nb.swapaxes(t, 0, 1) for t in (query, key, value))
+        if q.ndim != 3:
+            raise_error(ShapeError, "MultiheadAttention", f"expects 3-D inputs, got "
+                        f"{q._value.aval.short()}")
+        n, L, e = q.shape
+        h = self.num_heads
+        w_q, w_k, w_v = nb.split(self.in_proj_weight, 3, axis=0)
+        b_q, b_k, b_v = nb.split(self.in_proj_bias, 3) if self.in_proj_bias is not None \
+            else (None, None, None)
+
+        def heads(x, w, b):
+            y = F.linear(x, w, b)
+            return nb.transpose(nb.reshape(y, (n, y.shape[1], h, e // h)), (0, 2, 1, 3))
+        qh, kh, vh = heads(q, w_q, b_q), heads(k, w_k, b_k), heads(v, w_v, b_v)
+        mask = None
+        if attn_mask is not None:
+            m = nb.tensor(attn_mask) if not isinstance(attn_mask, Tensor) else attn_mask
+            # PyTorch's bool attn_mask marks positions NOT allowed; float masks are added.
+            mask = nb.logical_not(m) if m.dtype.kind == "b" else m
+        if is_causal and mask is None:
+            S = kh.shape[2]
+            mask = nb.arange(L)[:, None] >= nb.arange(S)[None, :]
+        if key_padding_mask is not None:
+            kp = key_padding_mask if isinstance(key_padding_mask, Tensor) else nb.tensor(key_padding_mask)
+            pad = nb.logical_not(kp)[:, None, None, :] if kp.dtype.kind == "b" else kp[:, None, None, :]
+            if mask is None:
+                mask = pad
+            elif mask.dtype.kind == "b" and pad.dtype.kind == "b":
+                mask = nb.logical_and(mask, pad)
+            else:
+                as_float = [nb.where(t, 0.0, -math.inf) if t.dtype.kind == "b" else t for t in (mask, pad)]
+                mask = as_float[0] + as_float[1]
+        drop = self.dropout if self.training else 0.0
+        out = F.scaled_dot_product_attention(
+            qh, kh, vh, attn_mask=mask, dropout_p=drop,
+            dropout_key=_call_key("MultiheadAttention", q, rng) if drop else None)
+        out = nb.reshape(nb.transpose(out, (0, 2, 1, 3)), (n, L, e))
+        out = self.out_proj(out)
+        return (out if self.batch_first else nb.swapaxes(out, 0, 1)), None
+
+
+def _activation_fn(activation):
+    if callable(activation):
+        return activation
+    table = {"relu": nb.relu, "gelu": nb.gelu}
+    if activation not in table:
+        raise_error(UsageError, "Transformer", f"activation must be 'relu', 'gelu' or a "
+                    f"function, got {activation!r}")
+    return table[activation]
+
+
+class TransformerEncoderLayer(Module):
+    """Self-attention and feed-forward blocks with residuals and LayerNorm (post-norm by
+    default, norm_first=True for pre-norm), as PyTorch's nn.TransformerEncoderLayer."""
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
+                 dropout: float = 0.1, activation="relu", layer_norm_eps: float = 1e-5,
+                 batch_first: bool = False, norm_first: bool = False, bias: bool = True,
+                 *, key=None):
+        super().__init__()
+        k1, k2, k3 = _split(key, 3)
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout, bias, batch_first, key=k1)
+        self.linear1 = Linear(d_model, dim_feedforward, bias, key=k2)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias, key=k3)
+        self.norm_first = norm_first
+        self.norm1 = LayerNorm(d_model, layer_norm_eps, bias=bias)
+        self.norm2 = LayerNorm(d_model, layer_norm_eps, bias=bias)
+        self.dropout1, self.dropout2 = Dropout(dropout), Dropout(dropout)
+        self.activation = _activation_fn(activation)
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False,
+                rng=None):
+        k = _split(rng, 4)
+
+        def sa(x):
+            y, _ = self.self_attn(x, x, x, attn_mask=src_mask, key_padding_mask=src_key_padding_mask,
+                                  is_causal=is_causal, rng=k[0])
+            return self.dropout1(y, rng=k[1])
+
+        def ff(x):
+            return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)),
+                                                           rng=k[2])), rng=k[3])
+        x = src
+        if self.norm_first:
+            x = x + sa(self.norm1(x))
+            return x + ff(self.norm2(x))
+        x = self.norm1(x + sa(x))
+        return self.norm2(x + ff(x))
+
+
+class TransformerDecoderLayer(Module):
+    """Self-attention, cross-attention over `memory` and feed-forward blocks, as PyTorch's
+    nn.TransformerDecoderLayer."""
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
+                 dropout: float = 0.1, activation="relu", layer_norm_eps: float = 1e-5,
+                 batch_first: bool = False, norm_first: bool = False, bias: bool = True,
+                 *, key=None):
+        super().__init__()
+        k1, k2, k3, k4 = _split(key, 4)
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout, bias, batch_first, key=k1)
+        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout, bias, batch_first, key=k2)
+        self.linear1 = Linear(d_model, dim_feedforward, bias, key=k3)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias, key=k4)
+        self.norm_first = norm_first
+        self.norm1 = LayerNorm(d_model, layer_norm_eps, bias=bias)
+        self.norm2 = LayerNorm(d_model, layer_norm_eps, bias=bias)
+        self.norm3 = LayerNorm(d_model, layer_norm_eps, bias=bias)
+        self.dropout1, self.dropout2, self.dropout3 = Dropout(dropout), Dropout(dropout), Dropout(dropout)
+        self.activation = _activation_fn(activation)
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal: bool = False,
+                memory_is_causal: bool = False, rng=None):
+        k = _split(rng, 6)
+
+        def sa(x):
+            y, _ = self.self_attn(x, x, x, attn_mask=tgt_mask, key_padding_mask=tgt_key_padding_mask,
+                                  is_causal=tgt_is_causal, rng=k[0])
+            return self.dropout1(y, rng=k[1])
+
+        def ca(x):
+            y, _ = self.multihead_attn(x, memory, memory, attn_mask=memory_mask,
+                                       key_padding_mask=memory_key_padding_mask,
+                                       is_causal=memory_is_causal, rng=k[2])
+            return self.dropout2(y, rng=k[3])
+
+        def ff(x):
+            return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)),
+                                                           rng=k[4])), rng=k[5])
+        x = tgt
+        if self.norm_first:
+            x = x + sa(self.norm1(x))
+            x = x + ca(self.norm2(x))
+            return x + ff(self.norm3(x))
+        x = self.norm1(x + sa(x))
+        x = self.norm2(x + ca(x))
+        return self.norm3(x + ff(x))
+
+
+__all__ = ["Linear", "Embedding", "LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm1d",
+           "BatchNorm2d", "Dropout", "Sequential", "ReLU", "GELU", "SiLU", "Tanh", "Sigmoid",
+           "Softplus", "Mish", "Identity", "LeakyReLU", "Softmax", "LogSoftmax", "Flatten",
+           "MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer"]

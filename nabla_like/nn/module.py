@@ -1,0 +1,285 @@
+"""`Module`: parameters as attributes, usable in both styles over one object.
+
+A Module is a pytree: its tensors, submodules and containers of them are children, every
+other attribute (sizes, flags, `training`, which names are buffers) is static structure.
+So the same object works
+
+* imperatively, as in PyTorch: float tensors assigned to a module outside any transform
+  become parameters (`requires_grad`), `loss.backward()` fills their `.grad`, and a
+  stateful optimizer (`nb.optim.Adam(model.parameters())`) updates them in place;
+* functionally, as in JAX: `nb.value_and_grad(loss)(model, x)` returns gradients as a
+  module of the same structure, `nb.jit(step)(model, ...)` takes and returns modules, and
+  functional optimizers map over them.
+
+Why attributes and not a separate parameter dict (hard to undo): PyTorch users write
+`self.weight = ...` and `model.fc1.weight`, and JAX users expect modules to be pytrees;
+reading the attribute dictionary in insertion order gives both, with no wrapper class.
+Buffers (running statistics, frozen weights) are named in `_buffers`: they are children
+too (jit feeds them as inputs) but not parameters, so optimizers leave them alone.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Iterator
+
+import numpy as np
+
+from .. import tree as tree_util
+from ..errors import ShapeError, UsageError, raise_error
+from ..tensor import Tensor
+
+
+def _is_data(value) -> bool:
+    """Whether an attribute value holds tensors or modules (a child of the pytree)."""
+    if isinstance(value, (Tensor, Module)):
+        return True
+    if isinstance(value, (list, tuple, dict)):
+        return any(isinstance(leaf, (Tensor, Module))
+                   for leaf in tree_util.leaves(value, is_leaf=lambda x: isinstance(x, Module)))
+    return False
+
+
+class _Static:
+    """A static attribute value in a module's tree structure: compared by equality where it
+    is hashable, by identity otherwise (a list of sizes, a function)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def _key(self):
+        try:
+            hash(self.value)
+            return (0, self.value)
+        except TypeError:
+            return (1, id(self.value))
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Static) and type(self.value) is type(other.value) \
+            and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+
+def _flatten_module(m: "Module"):
+    names, children, statics = [], [], []
+    for name, value in m.__dict__.items():
+        if _is_data(value):
+            names.append(name)
+            children.append(value)
+        else:
+            statics.append((name, _Static(value)))
+    return children, (tuple(names), tuple(statics))
+
+
+def _unflatten_module(cls, aux, children):
+    names, statics = aux
+    obj = object.__new__(cls)
+    d = obj.__dict__
+    for name, s in statics:
+        d[name] = s.value
+    for name, child in zip(names, children):
+        d[name] = child
+    return obj
+
+
+class Module:
+    """Base class of layers and models (PyTorch's `nn.Module` API over a pytree).
+
+    Example:
+        >>> class MLP(nb.nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.fc1, self.fc2 = nb.nn.Linear(3, 16), nb.nn.Linear(16, 1)
+        ...     def forward(self, x):
+        ...         return self.fc2(nb.relu(self.fc1(x)))
+        >>> model = MLP()
+        >>> model(nb.ones((4, 3))).shape
+        (4, 1)
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        tree_util.register_pytree_node(cls, _flatten_module,
+                                       lambda aux, children, cls=cls: _unflatten_module(cls, aux, children))
+
+    def __init__(self):
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_buffers", frozenset())
+
+    # -- attributes ------------------------------------------------------------------
+    def __setattr__(self, name: str, value) -> None:
+        if "_buffers" not in self.__dict__:
+            raise_error(UsageError, type(self).__name__, "call super().__init__() in __init__ "
+                        "before assigning attributes")
+        if isinstance(value, Tensor) and name not in self._buffers:
+            _make_parameter(value)
+        object.__setattr__(self, name, value)
+
+    def register_buffer(self, name: str, tensor: Tensor | None) -> None:
+        """A tensor that is state but not a parameter (running statistics, frozen weights):
+        saved in state_dict and passed through jit, never trained."""
+        object.__setattr__(self, "_buffers", self._buffers | {name})
+        object.__setattr__(self, name, tensor)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} defines no forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # -- traversal -------------------------------------------------------------------
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        for name, value in self.__dict__.items():
+            if isinstance(value, Module):
+                yield name, value
+            elif isinstance(value, (list, tuple)):
+                for i, v in enumerate(value):
+                    if isinstance(v, Module):
+                        yield f"{name}.{i}", v
+            elif isinstance(value, dict):
+                for k, v in value.items():
+                    if isinstance(v, Module):
+                        yield f"{name}.{k}", v
+
+    def children(self) -> Iterator["Module"]:
+        return (m for _, m in self.named_children())
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+        yield prefix, self
+        for name, child in self.named_children():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self) -> Iterator["Module"]:
+        return (m for _, m in self.named_modules())
+
+    def _named_tensors(self, buffers: bool) -> Iterator[tuple[str, Tensor]]:
+        for prefix, m in self.named_modules():
+            for name, value in m.__dict__.items():
+                if isinstance(value, Tensor) and (name in m._buffers) == buffers:
+                    yield (f"{prefix}.{name}" if prefix else name), value
+                elif not buffers and isinstance(value, (list, tuple)) and not isinstance(value, Module):
+                    for i, v in enumerate(value):
+                        if isinstance(v, Tensor):
+                            yield (f"{prefix}.{name}.{i}" if prefix else f"{name}.{i}"), v
+
+    def named_parameters(self) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, tensor) of every parameter, in definition order."""
+        seen = set()
+        for name, t in self._named_tensors(False):
+            if id(t) not in seen:
+                seen.add(id(t))
+                yield name, t
+
+    def parameters(self) -> list[Tensor]:
+        return [t for _, t in self.named_parameters()]
+
+    def named_buffers(self) -> Iterator[tuple[str, Tensor]]:
+        return self._named_tensors(True)
+
+    def buffers(self) -> list[Tensor]:
+        return [t for _, t in self.named_buffers()]
+
+    # -- modes and gradients ---------------------------------------------------------
+    def train(self, mode: bool = True) -> "Module":
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self) -> "Module":
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        from ..autograd import zero_grad
+        zero_grad(self.parameters(), set_to_none=set_to_none)
+
+    def requires_grad_(self, flag: bool = True) -> "Module":
+        for p in self.parameters():
+            p.requires_grad_(flag)
+        return self
+
+    # -- state -----------------------------------------------------------------------
+    def state_dict(self) -> "OrderedDict[str, Tensor]":
+        """Parameters and buffers by dotted name (PyTorch's names for PyTorch's layers)."""
+        out = OrderedDict(self.named_parameters())
+        out.update(self.named_buffers())
+        return out
+
+    def load_state_dict(self, state: dict, strict: bool = True) -> None:
+        """Copy values (nb tensors, NumPy arrays, or anything array-like, a PyTorch tensor
+        included) into the parameters and buffers of the same names, in place: optimizers
+        holding the parameters see the new values."""
+        own = self.state_dict()
+        missing = [k for k in own if k not in state]
+        unexpected = [k for k in state if k not in own]
+        if strict and (missing or unexpected):
+            raise_error(UsageError, "load_state_dict", f"missing keys {missing}, unexpected "
+                        f"keys {unexpected}")
+        for name, t in own.items():
+            if name not in state:
+                continue
+            value = state[name]
+            if hasattr(value, "detach") and not isinstance(value, Tensor):
+                value = value.detach().cpu().numpy()  # a PyTorch tensor
+            value = value if isinstance(value, Tensor) else np.asarray(value)
+            if tuple(value.shape) != t.shape:
+                raise_error(ShapeError, "load_state_dict", f"{name}: the value has shape "
+                            f"{tuple(value.shape)}, the module's is {t.shape}")
+            t.data = value if isinstance(value, Tensor) and value.dtype is t.dtype else \
+                np.asarray(value, dtype=t.dtype.np)
+
+    # -- printing ----------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        children = list(self.named_children())
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not children:
+            return head + ")"
+        lines = [head]
+        for name, child in children:
+            text = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {text}")
+        return "\n".join(lines) + "\n)"
+
+
+def _make_parameter(t: Tensor) -> None:
+    """A float eager leaf assigned to a module becomes a parameter (requires grad)."""
+    v = t._value
+    if v.ctx.level == 0 and t.dtype.kind == "f" and t.is_leaf and not t.requires_grad:
+        t.requires_grad_()
+
+
+tree_util.register_pytree_node(Module, _flatten_module,
+                               lambda aux, children: _unflatten_module(Module, aux, children))
+
+
+def trainable(tree) -> list[bool]:
+    """One flag per leaf of `tree` (in nb.tree.flatten order): False at the buffers of
+    every module in it, which optimizers must not update, True elsewhere."""
+    flags: list = []
+
+    def walk(x):
+        if isinstance(x, Module):
+            for name, value in x.__dict__.items():
+                if _is_data(value):
+                    if name in x._buffers:
+                        flags.extend([False] * len(tree_util.leaves(value)))
+                    else:
+                        walk(value)
+        elif isinstance(x, (list, tuple, dict)) and not hasattr(x, "_fields"):
+            items = [x[k] for k in tree_util.sorted_keys(x)] if isinstance(x, dict) else x
+            for v in items:
+                walk(v)
+        else:
+            leaves = tree_util.leaves(x, is_leaf=lambda y: isinstance(y, Module))
+            if len(leaves) == 1 and leaves[0] is x:
+                flags.append(True)
+            else:
+                for leaf in leaves:
+                    walk(leaf)
+    walk(tree)
+    return flags
