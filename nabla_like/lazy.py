@@ -402,7 +402,9 @@ def _outputs(plan: _Plan, known: dict) -> list[Value]:
                         kept = True
             if kept:
                 for u in node.inputs:
-                    if u.id in index:
+                    # (a materialized input is a leaf here, even if a node of this program
+                    # also produces it: a multi-output node whose other outputs are pending)
+                    if u.id in index and u.buffer is None:
                         out_ids.add(u.id)
     return sorted((known[vid] for vid in out_ids), key=lambda v: index[v.id])
 
@@ -534,7 +536,9 @@ def _run_op_by_op(plan: _Plan, outs: list[Value], device, whole: bool = False) -
     env = {v.id: v.buffer for v in plan.leaves}
     for node in plan.nodes:  # produced values are in env when their readers come
         for oid in node.out_ids:
-            env[oid] = None
+            # (setdefault: an output already materialized is a leaf of this program too,
+            # when its node runs again for outputs of it that are still pending)
+            env.setdefault(oid, None)
     keys = [_kernel_key(node, env, device) for node in plan.nodes]
     with _lock:
         missing = {}

@@ -474,3 +474,14 @@ def test_flops_estimates():
     assert node.prim.flops(node) == 2 * 8 * 4 * 16
     y = nb.sin(x)
     assert y._value.node.prim.flops(y._value.node) == 8 * 16
+
+
+def test_reading_one_output_of_a_pending_multi_output_node_then_using_its_sibling():
+    # The read materializes `a` only; the next program runs the node again for `b`, and
+    # `a` is then both a leaf of that program and an output of one of its nodes.
+    w = nb.ones((3, 3)).requires_grad_()
+    f = nb.jit(lambda w: (w * 2.0, w * 3.0))
+    for _ in range(3):  # op by op, then fused
+        a, b = f(w)
+        np.testing.assert_allclose(a.numpy(), 2 * np.ones((3, 3)))
+        np.testing.assert_allclose((nb.transpose(a) @ b).numpy(), 18 * np.ones((3, 3)))
