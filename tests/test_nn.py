@@ -222,7 +222,7 @@ def _data():
     return x, y
 
 
-@pytest.mark.parametrize("opt_name", ["SGD", "Adam", "AdamW", "RMSprop"])
+@pytest.mark.parametrize("opt_name", ["SGD", "AdamW"])  # the rest: test_optim.py vs torch
 def test_both_styles_train_the_same_model_to_the_same_parameters(opt_name):
     x, y = _data()
     hyper = {"SGD": dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3),

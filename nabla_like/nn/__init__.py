@@ -7,9 +7,9 @@ Example:
     >>> loss.backward()                                  # imperative, or
     >>> loss, grads = nb.value_and_grad(lambda m: ...)(model)   # functional
 """
-from . import functional, init  # noqa: F401
+from . import functional, init, lora  # noqa: F401
 from .layers import *  # noqa: F401,F403
 from .layers import __all__ as _layers
 from .module import Module, trainable  # noqa: F401
 
-__all__ = ["Module", "trainable", "functional", "init", *_layers]
+__all__ = ["Module", "trainable", "functional", "init", "lora", *_layers]

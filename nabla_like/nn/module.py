@@ -15,7 +15,9 @@ Why attributes and not a separate parameter dict (hard to undo): PyTorch users w
 `self.weight = ...` and `model.fc1.weight`, and JAX users expect modules to be pytrees;
 reading the attribute dictionary in insertion order gives both, with no wrapper class.
 Buffers (running statistics, frozen weights) are named in `_buffers`: they are children
-too (jit feeds them as inputs) but not parameters, so optimizers leave them alone.
+too (jit feeds them as inputs) but not parameters, so optimizers leave them alone. A
+buffer of integers (NF4 codes) is static structure instead, so that grad over a module
+never meets a non-float leaf.
 """
 from __future__ import annotations
 
@@ -65,8 +67,13 @@ class _Static:
 
 def _flatten_module(m: "Module"):
     names, children, statics = [], [], []
+    buffers = m.__dict__.get("_buffers", ())
     for name, value in m.__dict__.items():
-        if _is_data(value):
+        if name in buffers and isinstance(value, Tensor) and value.dtype.kind != "f":
+            # A non-float buffer (quantized codes) is never differentiated: it is structure,
+            # compared by identity, and transforms capture it as a constant.
+            statics.append((name, _Static(value)))
+        elif _is_data(value):
             names.append(name)
             children.append(value)
         else:
@@ -265,6 +272,8 @@ def trainable(tree) -> list[bool]:
     def walk(x):
         if isinstance(x, Module):
             for name, value in x.__dict__.items():
+                if name in x._buffers and isinstance(value, Tensor) and value.dtype.kind != "f":
+                    continue  # static structure, not a leaf (see _flatten_module)
                 if _is_data(value):
                     if name in x._buffers:
                         flags.extend([False] * len(tree_util.leaves(value)))

@@ -1,0 +1,199 @@
+"""Low-rank adaptation: LoRA adapters over Linear layers, and QLoRA (the frozen base
+weight stored in 4-bit NormalFloat, NF4, and dequantized on the fly).
+
+    >>> model = nb.nn.lora.apply(model, rank=8, alpha=16)          # or quantize=True
+    >>> model.parameters()        # only the adapters: everything else is frozen (buffers)
+
+A LoRALinear computes base(x) + (x A^T) B^T * alpha / rank with A [rank, in] drawn as
+Linear's weight and B [out, rank] zero, so it starts as the base layer. `merge()` folds
+B A into the base weight (for inference), `unmerge()` takes it out again.
+
+Frozen means registered as a buffer: the tensors stay in state_dict and go through jit,
+but `parameters()` (stateful optimizers) and `nb.nn.trainable` (functional ones) skip them.
+"""
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+
+import numpy as np
+
+import nabla_like as nb  # public ops, read at call time
+
+from ..errors import ShapeError, UsageError, raise_error
+from ..ops import random as _random
+from . import functional as F
+from . import init
+from .layers import Linear
+from .module import Module
+
+# ---------------------------------------------------------------------------
+# NF4: 16 levels at quantiles of N(0, 1), scaled to [-1, 1], with an exact zero
+# ---------------------------------------------------------------------------
+_NF4_OFFSET = 0.9677083  # (1 - 1/(2*15) + 1 - 1/(2*16)) / 2: the outermost quantile used
+
+
+def _nf4_levels() -> np.ndarray:
+    """The NF4 code book (QLoRA): 8 positive and 7 negative normal quantiles and 0,
+    normalized by the largest."""
+    ppf = NormalDist().inv_cdf
+    pos = [ppf(p) for p in np.linspace(_NF4_OFFSET, 0.5, 9)[:-1]]
+    neg = [-ppf(p) for p in np.linspace(_NF4_OFFSET, 0.5, 8)[:-1]]
+    levels = np.sort(np.array(pos + [0.0] + neg))
+    return (levels / np.abs(levels).max()).astype(np.float32)
+
+
+NF4 = _nf4_levels()
+
+
+def quantize_nf4(weight, block_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, scales) of `weight`: per block of `block_size` values its absolute maximum
+    (float32) and each value's nearest NF4 level, two 4-bit codes per uint8 byte."""
+    w = np.asarray(weight.numpy() if isinstance(weight, nb.Tensor) else weight, np.float32).ravel()
+    if w.size % block_size or block_size % 2:
+        raise_error(ShapeError, "quantize_nf4", f"{w.size} weights do not split into blocks of "
+                    f"{block_size} (an even size that divides the count)")
+    blocks = w.reshape(-1, block_size)
+    scales = np.abs(blocks).max(axis=1)
+    normed = blocks / np.where(scales == 0, 1.0, scales)[:, None]
+    codes = np.abs(normed[..., None] - NF4).argmin(-1).astype(np.uint8).ravel()
+    return (codes[0::2] << 4 | codes[1::2]).astype(np.uint8), scales.astype(np.float32)
+
+
+def dequantize_nf4(codes, scales, shape: tuple[int, ...]):
+    """The float32 weight of `shape` that `quantize_nf4` encoded (nb ops: traceable)."""
+    codes = codes if isinstance(codes, nb.Tensor) else nb.tensor(codes)
+    hi = nb.right_shift(codes, 4)
+    lo = nb.bitwise_and(codes, 15)
+    idx = nb.reshape(nb.stack([hi, lo], axis=1), (-1,))
+    values = nb.take(nb.tensor(NF4), nb.cast(idx, nb.int32))
+    block = values.shape[0] // scales.shape[0]
+    return nb.reshape(nb.reshape(values, (-1, block)) * nb.expand_dims(scales, 1), shape)
+
+
+# ---------------------------------------------------------------------------
+# Adapters
+# ---------------------------------------------------------------------------
+class LoRALinear(Module):
+    """A frozen Linear plus a trainable low-rank update (see the module docstring).
+    `quantize=True` stores the frozen weight in NF4 (QLoRA)."""
+
+    def __init__(self, base: Linear, rank: int = 8, alpha: float = 16.0, dropout: float = 0.0,
+                 quantize: bool = False, block_size: int = 64, *, key=None):
+        super().__init__()
+        if not isinstance(base, Linear):
+            raise_error(UsageError, "LoRALinear", f"adapts an nb.nn.Linear, got {type(base).__name__}")
+        if not isinstance(rank, int) or rank <= 0:
+            raise_error(UsageError, "LoRALinear", f"rank must be a positive int, got {rank!r}")
+        self.in_features, self.out_features = base.in_features, base.out_features
+        self.rank, self.alpha, self.dropout = rank, float(alpha), float(dropout)
+        self.scaling = self.alpha / rank
+        self.quantized, self.merged = bool(quantize), False
+        if quantize:
+            codes, scales = quantize_nf4(base.weight, block_size)
+            self.register_buffer("weight_codes", nb.tensor(codes))
+            self.register_buffer("weight_scales", nb.tensor(scales))
+            self.register_buffer("weight", None)
+        else:
+            self.register_buffer("weight", base.weight.detach())
+        self.register_buffer("bias", None if base.bias is None else base.bias.detach())
+        self.lora_A = init.kaiming_uniform(key, (rank, self.in_features), a=math.sqrt(5))
+        self.lora_B = nb.zeros((self.out_features, rank))
+
+    def base_weight(self):
+        if self.quantized:
+            return dequantize_nf4(self.weight_codes, self.weight_scales,
+                                  (self.out_features, self.in_features))
+        return self.weight
+
+    def forward(self, x, rng=None):
+        y = F.linear(x, self.base_weight(), self.bias)
+        if self.merged:
+            return y
+        if self.dropout and self.training:
+            key = rng if rng is not None else _random._next_key()
+            x = F.dropout(key, x, self.dropout)
+        return y + nb.matmul(nb.matmul(x, nb.transpose(self.lora_A)), nb.transpose(self.lora_B)) \
+            * self.scaling
+
+    def delta_weight(self):
+        return nb.matmul(self.lora_B, self.lora_A) * self.scaling
+
+    def merge(self) -> "LoRALinear":
+        """Fold the update into the base weight (outputs unchanged, one matmul a call)."""
+        if self.quantized:
+            raise_error(UsageError, "LoRALinear.merge", "a 4-bit base weight cannot absorb the "
+                        "update exactly; dequantize first (nb.nn.lora.dequantize_nf4)")
+        if not self.merged:
+            with nb.no_grad():
+                object.__setattr__(self, "weight", self.weight + self.delta_weight())
+            object.__setattr__(self, "merged", True)
+        return self
+
+    def unmerge(self) -> "LoRALinear":
+        if self.merged:
+            with nb.no_grad():
+                object.__setattr__(self, "weight", self.weight - self.delta_weight())
+            object.__setattr__(self, "merged", False)
+        return self
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, " \
+               f"rank={self.rank}, alpha={self.alpha}{', nf4' if self.quantized else ''}"
+
+
+def freeze(module: Module) -> Module:
+    """Make every parameter of `module` (and its submodules) a buffer: no longer trained."""
+    for m in module.modules():
+        names = [n for n, v in m.__dict__.items() if isinstance(v, nb.Tensor) and n not in m._buffers]
+        for n in names:
+            t = m.__dict__[n]
+            m.register_buffer(n, t.detach() if t.requires_grad else t)
+    return module
+
+
+def apply(model: Module, rank: int = 8, alpha: float = 16.0, dropout: float = 0.0,
+          target=None, quantize: bool = False, block_size: int = 64, *, key=None) -> Module:
+    """Freeze `model` and replace its Linear layers (those whose dotted name contains one of
+    `target`, or all) by LoRALinear adapters, in place; returns `model`."""
+    targets = None if target is None else ((target,) if isinstance(target, str) else tuple(target))
+    found = [(name, m) for name, m in model.named_modules()
+             if isinstance(m, Linear) and name and (targets is None or any(t in name for t in targets))]
+    if not found:
+        raise_error(UsageError, "lora.apply", f"no Linear layer matches target={target!r}")
+    keys = [None] * len(found) if key is None else list(_random.split(key, len(found)))
+    freeze(model)
+    for (name, lin), k in zip(found, keys):
+        _replace(model, name, LoRALinear(lin, rank, alpha, dropout, quantize, block_size, key=k))
+    return model
+
+
+def _replace(root: Module, dotted: str, new: Module) -> None:
+    *path, last = dotted.split(".")
+    parent = root
+    for part in path:
+        parent = parent[int(part)] if part.isdigit() and hasattr(parent, "__getitem__") \
+            else getattr(parent, part)
+    if last.isdigit():
+        container = parent.layers if hasattr(parent, "layers") else parent
+        container[int(last)] = new
+    else:
+        object.__setattr__(parent, last, new)
+
+
+def merge(model: Module) -> Module:
+    for m in model.modules():
+        if isinstance(m, LoRALinear):
+            m.merge()
+    return model
+
+
+def unmerge(model: Module) -> Module:
+    for m in model.modules():
+        if isinstance(m, LoRALinear):
+            m.unmerge()
+    return model
+
+
+__all__ = ["LoRALinear", "apply", "freeze", "merge", "unmerge", "quantize_nf4", "dequantize_nf4",
+           "NF4"]
