@@ -28,6 +28,9 @@ from .jit import jit  # noqa: F401
 from .lazy import (CompileStats, ProgramCache, block_until_ready, compile_stats,  # noqa: F401
                    realize_all)
 from .ops import *  # noqa: F401,F403
+# Loading the submodule nabla_like.linalg rebinds nb.linalg to it, over ops/linalg.py (which
+# the star import above brought in): nb.linalg is the public namespace of linalg.py.
+from .linalg import __all__ as _linalg_names  # noqa: F401
 from .transforms import *  # noqa: F401,F403
 from .tensor import Tensor  # noqa: F401
 from . import nn, optim  # noqa: E402,F401  (after the ops: they are written with nb.*)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import call, control, elementwise, indexing, linalg, random, reduce, shape  # noqa: F401
 from . import custom, remat  # noqa: F401  (higher-order: custom rules, rematerialization)
+from . import decomp  # noqa: F401  (decompositions: public in nabla_like.linalg, not nb.*)
 # files that extend a family (each family file re-exports them too)
 from . import (activations, bitwise, cumulative, gather_scatter, linalg_einsum,  # noqa: F401
                shape_dynamic, shape_tiling)
