@@ -6,7 +6,7 @@ walk; each family file registers the StableHLO rules of one op family, mirroring
 `nabla_like/ops/`; `runtime` owns devices, buffers and executables.
 """
 # importing the family files registers their rules
-from . import (call, control, creation, custom, decomp, elementwise, indexing,  # noqa: F401
+from . import (call, control, conv, creation, custom, decomp, elementwise, indexing,  # noqa: F401
                linalg, random, reduce, shape)
 from .mlir import LOWERINGS, largest_array, lower_graph, register  # noqa: F401
 from . import runtime  # noqa: F401

@@ -6,7 +6,7 @@ This module gathers the public functions and installs Tensor's operator methods.
 """
 from __future__ import annotations
 
-from . import call, control, elementwise, indexing, linalg, random, reduce, shape  # noqa: F401
+from . import call, control, conv, elementwise, indexing, linalg, random, reduce, shape  # noqa: F401
 from . import custom, remat  # noqa: F401  (higher-order: custom rules, rematerialization)
 from . import decomp  # noqa: F401  (decompositions: public in nabla_like.linalg, not nb.*)
 # files that extend a family (each family file re-exports them too)
@@ -14,6 +14,7 @@ from . import (activations, bitwise, cumulative, gather_scatter, linalg_einsum, 
                shape_dynamic, shape_tiling)
 from .activations import *  # noqa: F401,F403
 from .control import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
 from .custom import *  # noqa: F401,F403
 from .remat import *  # noqa: F401,F403
 from .bitwise import *  # noqa: F401,F403
