@@ -288,3 +288,56 @@ def test_sequential_and_activation_modules():
     x = rng.standard_normal((3, 4)).astype(np.float32)
     close(ours(nb.tensor(x)), theirs(torch.tensor(x)), rtol=1e-4)
     assert len(ours) == 6 and isinstance(ours[0], nb.nn.Linear)
+
+
+def test_conv_layers_match_torch_with_copied_weights():
+    torch.manual_seed(2)
+    theirs = torch.nn.Sequential(torch.nn.Conv2d(3, 6, 3, stride=2, padding=1, groups=3),
+                                 torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                                 torch.nn.ConvTranspose2d(6, 4, 2, stride=2), torch.nn.AvgPool2d(2),
+                                 torch.nn.AdaptiveAvgPool2d(3), torch.nn.Flatten(), torch.nn.Linear(36, 2))
+    ours = nb.nn.Sequential(nb.nn.Conv2d(3, 6, 3, stride=2, padding=1, groups=3), nb.nn.ReLU(),
+                            nb.nn.MaxPool2d(2), nb.nn.ConvTranspose2d(6, 4, 2, stride=2),
+                            nb.nn.AvgPool2d(2), nb.nn.AdaptiveAvgPool2d(3), nb.nn.Flatten(),
+                            nb.nn.Linear(36, 2))
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [tuple(t.shape) for t in ours.state_dict().values()] == \
+        [tuple(t.shape) for t in theirs.state_dict().values()]
+    _copy_torch(ours, theirs)
+    x = rng.standard_normal((2, 3, 16, 16)).astype(np.float32)
+    ref = theirs(torch.tensor(x))
+    close(ours(nb.tensor(x)), ref, rtol=1e-4, atol=1e-5)
+    ref.sum().backward()
+    grads = nb.grad(lambda m: nb.sum(m(nb.tensor(x))))(ours)
+    named = dict(theirs.named_parameters())
+    for name, g in grads.named_parameters():
+        close(g, named[name].grad, rtol=1e-3, atol=1e-4)
+
+
+def test_a_small_cnn_learns_a_synthetic_task():
+    # 4 classes: which quadrant of an 8x8 image holds a bright 2x2 blob, in noise.
+    data = np.random.default_rng(5)
+    n = 256
+    labels = data.integers(0, 4, n)
+    imgs = data.normal(0, 0.3, (n, 1, 8, 8)).astype(np.float32)
+    for i, c in enumerate(labels):
+        r, q = divmod(c, 2)
+        y0, x0 = 4 * r + data.integers(0, 3), 4 * q + data.integers(0, 3)
+        imgs[i, 0, y0:y0 + 2, x0:x0 + 2] += 2.0
+    x, y = nb.tensor(imgs), nb.tensor(labels.astype(np.int32))
+    model = nb.nn.Sequential(nb.nn.Conv2d(1, 8, 3, padding=1, key=nb.random.key(0)), nb.nn.ReLU(),
+                             nb.nn.MaxPool2d(2), nb.nn.Conv2d(8, 8, 3, padding=1, key=nb.random.key(1)),
+                             nb.nn.ReLU(), nb.nn.MaxPool2d(2), nb.nn.Flatten(),
+                             nb.nn.Linear(32, 4, key=nb.random.key(2)))
+    opt = nb.optim.Adam(lr=1e-2)
+    state = opt.init(model)
+
+    @nb.jit
+    def step(model, state):
+        loss, grads = nb.value_and_grad(lambda m: F.cross_entropy(m(x), y))(model)
+        model, state = opt.update(grads, state, model)
+        return model, state, loss
+    for _ in range(150):
+        model, state, loss = step(model, state)
+    accuracy = float(nb.mean(nb.cast(nb.argmax(model(x), axis=1) == y, nb.float32)).item())
+    assert accuracy > 0.95, (accuracy, float(loss.item()))

@@ -466,6 +466,12 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     return nb.matmul(weights, v)
 
 
+# Convolutions and pooling are primitives of the conv family (nabla_like/ops/conv.py).
+from ..ops.conv import (adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d,  # noqa: E402,F401
+                        conv2d_transpose, conv3d, max_pool2d)
+
+conv_transpose2d = conv2d_transpose  # PyTorch's spelling
+
 __all__ = [
     "relu", "gelu", "silu", "sigmoid", "tanh", "softplus", "mish", "leaky_relu", "elu", "relu6",
     "hardtanh", "hardswish", "logsigmoid", "softmax", "log_softmax", "logsumexp",
@@ -474,4 +480,6 @@ __all__ = [
     "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "cross_entropy", "nll_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
     "scaled_dot_product_attention",
+    "conv1d", "conv2d", "conv3d", "conv2d_transpose", "conv_transpose2d", "max_pool2d",
+    "avg_pool2d", "adaptive_avg_pool2d",
 ]

@@ -68,6 +68,91 @@ class Embedding(Module):
         return f"{self.num_embeddings}, {self.embedding_dim}"
 
 
+def _pair(v, n: int = 2) -> tuple:
+    return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+
+
+class _ConvNd(Module):
+    """A convolution layer with PyTorch's weight layout [out, in / groups, *kernel] and init."""
+
+    _n = 2
+    _transposed = False
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, output_padding=0, *, key=None):
+        super().__init__()
+        op = type(self).__name__
+        if in_channels % groups or out_channels % groups:
+            raise_error(ShapeError, op, f"groups={groups} must divide in_channels={in_channels} "
+                        f"and out_channels={out_channels}")
+        kw, kb = _split(key, 2)
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = _pair(kernel_size, self._n)
+        self.stride, self.dilation = _pair(stride, self._n), _pair(dilation, self._n)
+        self.padding = padding if isinstance(padding, str) else _pair(padding, self._n)
+        self.output_padding = _pair(output_padding, self._n)
+        shape = ((in_channels, out_channels // groups) if self._transposed
+                 else (out_channels, in_channels // groups)) + self.kernel_size
+        self.weight = init.kaiming_uniform(kw, shape, a=math.sqrt(5))
+        fan_in = shape[1] * math.prod(self.kernel_size)
+        self.bias = _uniform_fan_in(kb, (out_channels,), fan_in) if bias else None
+
+    def extra_repr(self) -> str:
+        return f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, " \
+               f"stride={self.stride}"
+
+
+class Conv1d(_ConvNd):
+    _n = 1
+
+    def forward(self, x):
+        return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
+
+
+class Conv2d(_ConvNd):
+    def forward(self, x):
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                        self.groups)
+
+
+class ConvTranspose2d(_ConvNd):
+    _transposed = True
+
+    def forward(self, x):
+        return F.conv2d_transpose(x, self.weight, self.bias, self.stride, self.padding,
+                                  self.output_padding, self.dilation, self.groups)
+
+
+class MaxPool2d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding, self.dilation = \
+            kernel_size, stride, padding, dilation
+
+    def forward(self, x):
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
+
+
+class AvgPool2d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, count_include_pad: bool = True):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding, self.count_include_pad = \
+            kernel_size, stride, padding, count_include_pad
+
+    def forward(self, x):
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
+
+
+class AdaptiveAvgPool2d(Module):
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x):
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+
 class _Norm(Module):
     def _affine_params(self, shape, affine: bool, bias: bool = True) -> None:
         self.weight = nb.ones(shape) if affine else None
@@ -460,7 +545,8 @@ class TransformerDecoderLayer(Module):
         return self.norm3(x + ff(x))
 
 
-__all__ = ["Linear", "Embedding", "LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm1d",
+__all__ = ["Linear", "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d",
+           "AdaptiveAvgPool2d", "Embedding", "LayerNorm", "RMSNorm", "GroupNorm", "BatchNorm1d",
            "BatchNorm2d", "Dropout", "Sequential", "ReLU", "GELU", "SiLU", "Tanh", "Sigmoid",
            "Softplus", "Mish", "Identity", "LeakyReLU", "Softmax", "LogSoftmax", "Flatten",
            "MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer"]
