@@ -36,10 +36,14 @@ class Worker:
         self.proc.stdin.write(json.dumps({"workload": workload, "reps": reps,
                                           "min_seconds": min_seconds}) + "\n")
         self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if not line:
-            return {"error": "worker died"}
-        return json.loads(line)
+        while True:  # a library may print to stdout: skip anything that is not the reply
+            line = self.proc.stdout.readline()
+            if not line:
+                return {"error": "worker died"}
+            try:
+                return json.loads(line)
+            except json.JSONDecodeError:
+                print(f"[{self.lib} worker] {line.rstrip()}", file=sys.stderr)
 
     def close(self) -> None:
         self.proc.stdin.close()
@@ -83,6 +87,13 @@ GOALS = [
     *[(f"checkpointed deep-MLP gradient memory, {p}_saveable, vs JAX",
        (f"remat_memory_{p}", "nabla"), (f"remat_memory_{p}", "jax"), 1.0)
       for p in ("nothing", "dots")],
+    ("jitted small-CNN step vs JAX", ("cnn_step_jit", "nabla"), ("cnn_step_jit", "jax"), 1.1),
+    ("jitted small-CNN step vs PyTorch eager", ("cnn_step_jit", "nabla"), ("cnn_step_jit", "torch"),
+     1.0),
+    ("jitted transformer-encoder step vs JAX", ("transformer_step_jit", "nabla"),
+     ("transformer_step_jit", "jax"), 1.1),
+    *[(f"linalg.{o} 8x256x256 vs JAX", (f"linalg_{o}", "nabla"), (f"linalg_{o}", "jax"), 1.2)
+      for o in ("solve", "cholesky", "eigh")],
     *[(f"fused programs compiled after step 1 of 200, {s}, read {r}",
        (f"compiles_{s}_{p}", "nabla"), None, 2)
       for s in ("backward", "value_and_grad")

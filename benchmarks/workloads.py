@@ -678,3 +678,178 @@ for _policy, _title in _REMAT.items():
     workload(f"remat_memory_{_policy}", f"deep tanh MLP gradient, temp memory in MB: {_title}",
              "rematerialization", kind="count")(
         (lambda p: lambda lib: _remat_memory(lib, p))(_policy))
+
+
+# ---------------------------------------------------------------------------
+# Neural networks and linear algebra
+# ---------------------------------------------------------------------------
+def _ns(lib):
+    """(ops namespace, relu, softmax, log_softmax, jit, value_and_grad, array) per library."""
+    if lib == "nabla":
+        import nabla_like as nb
+        return (nb, nb.relu, nb.softmax, lambda z: nb.log_softmax(z, axis=-1), nb.jit,
+                nb.value_and_grad, nb.tensor)
+    import jax
+    import jax.numpy as jnp
+    return (jnp, jax.nn.relu, jax.nn.softmax, lambda z: jax.nn.log_softmax(z, axis=-1), jax.jit,
+            jax.value_and_grad, jnp.asarray)
+
+
+def _cnn_params(seed=6):
+    r = np.random.default_rng(seed)
+    return {"c1": (r.standard_normal((16, 1, 3, 3)) / 3).astype(np.float32),
+            "b1": np.zeros(16, np.float32),
+            "c2": (r.standard_normal((32, 16, 3, 3)) / 12).astype(np.float32),
+            "b2": np.zeros(32, np.float32),
+            "w": (r.standard_normal((32 * 7 * 7, 10)) / 40).astype(np.float32),
+            "b": np.zeros(10, np.float32)}
+
+
+@workload("cnn_step_jit", "small CNN train step (2 conv, 2 max-pool, dense; batch 64 of 1x28x28), "
+          "jitted (PyTorch: eager)", "nn")
+def cnn_step_jit(lib):
+    p0 = _cnn_params()
+    r = np.random.default_rng(7)
+    x0 = r.standard_normal((64, 1, 28, 28)).astype(np.float32)
+    y0 = np.eye(10, dtype=np.float32)[r.integers(0, 10, 64)]
+    if lib == "torch":
+        import torch
+        import torch.nn.functional as TF
+        p = {k: torch.tensor(v, requires_grad=True) for k, v in p0.items()}
+        x, y = torch.tensor(x0), torch.tensor(y0)
+
+        def step():
+            h = TF.max_pool2d(torch.relu(TF.conv2d(x, p["c1"], p["b1"], padding=1)), 2)
+            h = TF.max_pool2d(torch.relu(TF.conv2d(h, p["c2"], p["b2"], padding=1)), 2)
+            z = h.flatten(1) @ p["w"] + p["b"]
+            loss = -(torch.log_softmax(z, -1) * y).sum(-1).mean()
+            loss.backward()
+            with torch.no_grad():
+                for v in p.values():
+                    v -= 0.01 * v.grad
+                    v.grad = None
+            return loss.item()
+        return step
+    if lib not in ("nabla", "jax"):
+        return None
+    ns, relu, _, log_softmax, jit, vg, arr = _ns(lib)
+    if lib == "nabla":
+        import nabla_like.nn.functional as NF
+        conv = lambda h, w, b: NF.conv2d(h, w, b, padding=1)  # noqa: E731
+        pool = lambda h: NF.max_pool2d(h, 2)  # noqa: E731
+    else:
+        import jax
+        conv = lambda h, w, b: jax.lax.conv_general_dilated(  # noqa: E731
+            h, w, (1, 1), ((1, 1), (1, 1))) + b[None, :, None, None]
+        pool = lambda h: jax.lax.reduce_window(h, -np.inf, jax.lax.max, (1, 1, 2, 2),  # noqa: E731
+                                               (1, 1, 2, 2), "VALID")
+
+    def loss(p, x, y):
+        h = pool(relu(conv(x, p["c1"], p["b1"])))
+        h = pool(relu(conv(h, p["c2"], p["b2"])))
+        z = ns.reshape(h, (h.shape[0], -1)) @ p["w"] + p["b"]
+        return -ns.mean(ns.sum(log_softmax(z) * y, axis=-1))
+
+    @jit
+    def train(p, x, y):
+        value, g = vg(loss)(p, x, y)
+        return {k: p[k] - 0.01 * g[k] for k in p}, value
+    state = {"p": {k: arr(v) for k, v in p0.items()}}
+    x, y = arr(x0), arr(y0)
+
+    def step():
+        state["p"], value = train(state["p"], x, y)
+        return value.item()
+    return step
+
+
+def _transformer_params(layers=2, d=128, ff=512, seed=8):
+    r = np.random.default_rng(seed)
+    out = []
+    for _ in range(layers):
+        out.append({"wqkv": (r.standard_normal((d, 3 * d)) / np.sqrt(d)).astype(np.float32),
+                    "wo": (r.standard_normal((d, d)) / np.sqrt(d)).astype(np.float32),
+                    "w1": (r.standard_normal((d, ff)) / np.sqrt(d)).astype(np.float32),
+                    "w2": (r.standard_normal((ff, d)) / np.sqrt(ff)).astype(np.float32),
+                    "g1": np.ones(d, np.float32), "g2": np.ones(d, np.float32)})
+    return out
+
+
+@workload("transformer_step_jit", "2-layer transformer encoder train step (d_model 128, 4 heads, "
+          "seq 64, batch 16), jitted", "nn")
+def transformer_step_jit(lib):
+    if lib not in ("nabla", "jax"):
+        return None
+    ns, relu, softmax, _, jit, vg, arr = _ns(lib)
+    p0 = _transformer_params()
+    r = np.random.default_rng(9)
+    x0 = r.standard_normal((16, 64, 128)).astype(np.float32)
+    heads = 4
+
+    def norm(h, g):
+        m = ns.mean(h, axis=-1, keepdims=True)
+        v = ns.mean((h - m) ** 2, axis=-1, keepdims=True)
+        return (h - m) / ns.sqrt(v + 1e-5) * g
+
+    def layer(h, p):
+        b, s, d = h.shape
+        qkv = ns.reshape(h @ p["wqkv"], (b, s, 3, heads, d // heads))
+        q, k, v = (ns.transpose(qkv[:, :, i], (0, 2, 1, 3)) for i in range(3))
+        att = softmax(q @ ns.swapaxes(k, -1, -2) / np.float32(np.sqrt(d // heads)), axis=-1)
+        o = ns.reshape(ns.transpose(att @ v, (0, 2, 1, 3)), (b, s, d))
+        h = norm(h + o @ p["wo"], p["g1"])
+        return norm(h + relu(h @ p["w1"]) @ p["w2"], p["g2"])
+
+    def loss(ps, x):
+        h = x
+        for p in ps:
+            h = layer(h, p)
+        return ns.mean(h * h)
+
+    @jit
+    def train(ps, x):
+        value, g = vg(loss)(ps, x)
+        return [{k: p[k] - 0.01 * gp[k] for k in p} for p, gp in zip(ps, g)], value
+    state = {"p": [{k: arr(v) for k, v in p.items()} for p in p0]}
+    x = arr(x0)
+
+    def step():
+        state["p"], value = train(state["p"], x)
+        return value.item()
+    return step
+
+
+def _linalg(lib, op: str):
+    r = np.random.default_rng(10)
+    m = r.standard_normal((8, 256, 256)).astype(np.float32)
+    spd = (m @ np.swapaxes(m, -1, -2) / 256 + np.eye(256, dtype=np.float32)).astype(np.float32)
+    b = r.standard_normal((8, 256, 4)).astype(np.float32)
+    if lib == "nabla":
+        import nabla_like as nb
+        la, jit, arr, block = nb.linalg, nb.jit, nb.tensor, nb.block_until_ready
+    elif lib == "jax":
+        import jax
+        import jax.numpy as jnp
+        la, jit, arr, block = jnp.linalg, jax.jit, jnp.asarray, jax.block_until_ready
+    elif lib == "torch":
+        import torch
+        if torch.get_num_threads() > 1:
+            # torch 2.13's oneMKL batched solve at 2 threads fails here ("Parameter 6 was
+            # incorrect on entry to SLASWP") and spins: PyTorch is measured at 1 thread.
+            return None
+        la, arr = torch.linalg, torch.tensor
+        fn = {"solve": lambda a, b: la.solve(a, b), "cholesky": lambda a, b: la.cholesky(a),
+              "eigh": lambda a, b: la.eigh(a)}[op]
+        a_t, b_t = arr(spd), arr(b)
+        return lambda: fn(a_t, b_t)
+    else:
+        return None
+    fn = jit({"solve": lambda a, b: la.solve(a, b), "cholesky": lambda a, b: la.cholesky(a),
+              "eigh": lambda a, b: la.eigh(a)}[op])
+    a_t, b_t = arr(spd), arr(b)
+    return lambda: block(fn(a_t, b_t))
+
+
+for _op in ("solve", "cholesky", "eigh"):
+    workload(f"linalg_{_op}", f"linalg.{_op} of 8 x 256x256 float32 (SPD), jitted (PyTorch: eager)",
+             "linalg")((lambda o: lambda lib: _linalg(lib, o))(_op))

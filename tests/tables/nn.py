@@ -71,7 +71,24 @@ def _sdpa_ref(q, k, v, causal=False):
     return (w / w.sum(-1, keepdims=True)) @ v
 
 
+def _kl_ref(logq, p):
+    return np.sum(p * (np.log(p) - logq)) / logq.shape[0]
+
+
 CASES = [
+    OpCase("embedding", lambda w, i: F.embedding(i, w), lambda w, i: w[i],
+           [(5, 3), Arg((2, 4), "int", 0, 5)], dtypes=F32_64),
+    OpCase("one_hot", lambda i: F.one_hot(i, 4), lambda i: np.eye(4, dtype=np.float32)[i],
+           [Arg((2, 3), "int", 0, 4)], dtypes=("float32",), grad=False),
+    OpCase("l1_loss", F.l1_loss, lambda a, b: np.mean(np.abs(a - b)), [(3, 4), (3, 4)],
+           dtypes=F32_64, grad_order=1),
+    OpCase("nll_loss", F.nll_loss, lambda z, t: -np.mean(np.take_along_axis(z, t[:, None], 1)),
+           [(4, 5), Arg((4,), "int", 0, 5)], dtypes=F32_64),
+    OpCase("binary_cross_entropy", F.binary_cross_entropy,
+           lambda p, t: np.mean(-(t * np.log(p) + (1 - t) * np.log1p(-p))),
+           [Arg((3, 4), low=0.05, high=0.95), Arg((3, 4), low=0, high=1)], dtypes=F32_64),
+    OpCase("kl_div_batchmean", lambda q, p: F.kl_div(q, p, "batchmean"), _kl_ref,
+           [Arg((3, 4), low=-3, high=-0.1), Arg((3, 4), low=0.1, high=1)], dtypes=F32_64),
     OpCase("layer_norm", lambda x, w, b: F.layer_norm(x, (4,), w, b), _ln_ref,
            [(3, 4), (4,), (4,)], dtypes=F32_64),
     OpCase("rms_norm", lambda x, w: F.rms_norm(x, 4, w, eps=1e-6), _rms_ref, [(3, 4), (4,)],
