@@ -1,7 +1,6 @@
 """StableHLO rules for the decompositions (mirrors nabla_like/ops/decomp.py).
 
-cholesky and triangular_solve are StableHLO ops (XLA's CPU backend expands them). lu,
-qr, eigh and svd call jaxlib's LAPACK kernels (typed FFI custom calls named
+cholesky, triangular_solve, lu, qr, eigh and svd call jaxlib's LAPACK kernels (typed FFI custom calls named
 `lapack_<s|d><routine>_ffi`), registered with XLA once, on first use. The kernels
 read and write column-major matrices, so matrix operands and results carry the layout
 {rank-2, rank-1, rank-3, ..., 0} (minor to major); vectors keep the default row-major
@@ -125,19 +124,33 @@ def _empty(em, avals):
 # ---------------------------------------------------------------------------
 @register("cholesky")
 def _cholesky(ctx, a):
+    """LAPACK's potrf (XLA's CPU expansion of stablehlo.cholesky is a scalar loop, ~10x
+    slower at 256x256); the other triangle of its result is unspecified, so it is zeroed."""
+    em = ctx.em
     aval = ctx.aval_out
-    out = ctx.em.op("stablehlo.cholesky", [a], aval, {"lower": "true"})
-    # the other triangle of the result is unspecified
-    return _triangle(ctx.em, out, aval.shape, aval.dtype.mlir, lower=True)
+    batch, mlir = aval.shape[:-2], aval.dtype.mlir
+    if aval.size == 0:
+        return _empty(em, [aval])[0]
+    out, info = _lapack_call(em, "potrf", aval.dtype, [a], [aval.shape],
+                             [(aval.shape, mlir), (batch, "i32")], {"uplo": "L"})
+    out = _triangle(em, out, aval.shape, mlir, lower=True)
+    return _nan_unless_ok(em, info, batch, out, aval.shape, mlir)
 
 
 @register("triangular_solve")
 def _triangular_solve(ctx, a, b, *, left_side, lower, transpose_a, unit_diagonal):
-    def flag(x):
-        return "true" if x else "false"
-    return ctx.em.op("stablehlo.triangular_solve", [a, b], ctx.aval_out, {
-        "left_side": flag(left_side), "lower": flag(lower), "unit_diagonal": flag(unit_diagonal),
-        "transpose_a": f"#stablehlo<transpose {'TRANSPOSE' if transpose_a else 'NO_TRANSPOSE'}>"})
+    """BLAS trsm through jaxlib's kernel: b overwritten by op(a)^-1 b (or b op(a)^-1)."""
+    em = ctx.em
+    a_aval, b_aval = ctx.avals_in
+    if a_aval.size == 0 or b_aval.size == 0:
+        return _empty(em, [ctx.aval_out])[0]
+    mlir = b_aval.dtype.mlir
+    (out,) = _lapack_call(em, "trsm", b_aval.dtype, [a, b],
+                          [a_aval.shape, b_aval.shape], [(b_aval.shape, mlir)],
+                          {"side": "L" if left_side else "R", "uplo": "L" if lower else "U",
+                           "trans_x": "T" if transpose_a else "N",
+                           "diag": "U" if unit_diagonal else "N"})
+    return out
 
 
 # ---------------------------------------------------------------------------
