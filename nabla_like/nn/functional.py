@@ -167,14 +167,15 @@ def _normalized_axes(op: str, x: Tensor, normalized_shape) -> tuple[int, ...]:
 
 
 def _affine(op: str, y: Tensor, weight, bias, shape: tuple[int, ...]) -> Tensor:
-    for name, p in (("weight", weight), ("bias", bias)):
+    """y * weight + bias with both (optional) checked to have `shape`."""
+    def checked(p, name: str):
         if p is None:
-            continue
+            return None
         p = _float_input(op, p)
         if p.shape != shape:
             raise_error(ShapeError, op, f"{name} {_short(p)} must have shape {shape}")
-        y = y * p if name == "weight" else y + p
-    return y
+        return p
+    return _scale_shift(y, checked(weight, "weight"), checked(bias, "bias"))
 
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
@@ -211,6 +212,12 @@ def _channel_param(op: str, p, c: int, ndim: int, name: str):
     return nb.reshape(p, (c,) + (1,) * (ndim - 2))
 
 
+def _scale_shift(y: Tensor, weight, bias) -> Tensor:
+    """y * weight + bias, either one optional (already shaped to broadcast)."""
+    y = y if weight is None else y * weight
+    return y if bias is None else y + bias
+
+
 def group_norm(x, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     """Normalize [N, C, ...] over groups of C // num_groups channels (and all spatial
     positions), then apply per-channel `weight` and `bias`."""
@@ -225,9 +232,8 @@ def group_norm(x, num_groups: int, weight=None, bias=None, eps: float = 1e-5) ->
     mean = nb.mean(g, axis=2, keepdims=True)
     var = nb.mean((g - mean) ** 2, axis=2, keepdims=True)
     y = nb.reshape((g - mean) * nb.rsqrt(var + eps), x.shape)
-    w, b = (_channel_param("group_norm", p, c, x.ndim, k) for p, k in ((weight, "weight"),
-                                                                      (bias, "bias")))
-    return (y if w is None else y * w) if b is None else (y if w is None else y * w) + b
+    return _scale_shift(y, _channel_param("group_norm", weight, c, x.ndim, "weight"),
+                        _channel_param("group_norm", bias, c, x.ndim, "bias"))
 
 
 def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
@@ -261,17 +267,14 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
                         "running_var (or pass training=True)")
         mean, var = rm, rv
     y = (x - mean) * nb.rsqrt(var + eps)
-    w = _channel_param("batch_norm", weight, c, x.ndim, "weight")
-    b = _channel_param("batch_norm", bias, c, x.ndim, "bias")
-    y = y if w is None else y * w
-    y = y if b is None else y + b
+    y = _scale_shift(y, _channel_param("batch_norm", weight, c, x.ndim, "weight"),
+                     _channel_param("batch_norm", bias, c, x.ndim, "bias"))
     if not return_stats:
         return y
     if not training or rm is None:
         return y, running_mean, running_var
-    with_grad_cut = nb.stop_gradient
-    batch_mean = with_grad_cut(nb.reshape(mean, (c,)))
-    batch_var = with_grad_cut(nb.reshape(var, (c,))) * (count / (count - 1))
+    batch_mean = nb.stop_gradient(nb.reshape(mean, (c,)))
+    batch_var = nb.stop_gradient(nb.reshape(var, (c,))) * (count / (count - 1))
     new_mean = (1 - momentum) * nb.reshape(rm, (c,)) + momentum * batch_mean
     new_var = (1 - momentum) * nb.reshape(rv, (c,)) + momentum * batch_var
     return y, new_mean, new_var

@@ -154,6 +154,10 @@ class AdaptiveAvgPool2d(Module):
 
 
 class _Norm(Module):
+    @staticmethod
+    def _shape(normalized_shape) -> tuple[int, ...]:
+        return (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+
     def _affine_params(self, shape, affine: bool, bias: bool = True) -> None:
         self.weight = nb.ones(shape) if affine else None
         self.bias = nb.zeros(shape) if affine and bias else None
@@ -163,8 +167,7 @@ class LayerNorm(_Norm):
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True):
         super().__init__()
-        self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) \
-            else tuple(normalized_shape)
+        self.normalized_shape = self._shape(normalized_shape)
         self.eps = eps
         self._affine_params(self.normalized_shape, elementwise_affine, bias)
 
@@ -179,8 +182,7 @@ class RMSNorm(_Norm):
     def __init__(self, normalized_shape, eps: float | None = None,
                  elementwise_affine: bool = True):
         super().__init__()
-        self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) \
-            else tuple(normalized_shape)
+        self.normalized_shape = self._shape(normalized_shape)
         self.eps = eps
         self._affine_params(self.normalized_shape, elementwise_affine, bias=False)
 
@@ -316,9 +318,6 @@ class Sequential(Module):
         for i, m in enumerate(self.layers):
             if isinstance(m, Module):
                 yield str(i), m
-
-    def state_dict(self):
-        return super().state_dict()
 
 
 class _Activation(Module):
