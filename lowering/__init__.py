@@ -8,5 +8,6 @@ walk; each family file registers the StableHLO rules of one op family, mirroring
 # importing the family files registers their rules
 from . import (call, control, conv, creation, custom, decomp, elementwise, indexing,  # noqa: F401
                linalg, random, reduce, shape)
+from . import sort  # noqa: F401  (the sort family: nabla_like/ops/sort.py)
 from .mlir import LOWERINGS, largest_array, lower_graph, register  # noqa: F401
 from . import runtime  # noqa: F401

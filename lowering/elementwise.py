@@ -14,9 +14,8 @@ def _simple(prim_name: str, hlo_name: str):
 
 for _prim, _hlo in {
     "add": "stablehlo.add", "sub": "stablehlo.subtract", "mul": "stablehlo.multiply",
-    "div": "stablehlo.divide", "neg": "stablehlo.negate", "rem": "stablehlo.remainder",
-    "pow": "stablehlo.power", "abs": "stablehlo.abs", "floor": "stablehlo.floor",
-    "ceil": "stablehlo.ceil", "round": "stablehlo.round_nearest_even",
+    "neg": "stablehlo.negate", "pow": "stablehlo.power", "abs": "stablehlo.abs",
+    "floor": "stablehlo.floor", "ceil": "stablehlo.ceil", "round": "stablehlo.round_nearest_even",
     "exp": "stablehlo.exponential", "log": "stablehlo.log",
     "log1p": "stablehlo.log_plus_one", "expm1": "stablehlo.exponential_minus_one",
     "sqrt": "stablehlo.sqrt", "rsqrt": "stablehlo.rsqrt", "sin": "stablehlo.sine",
@@ -37,6 +36,36 @@ def _compare_op(em, x, y, aval_out, direction: str, kind: str):
     return em.op("stablehlo.compare", [x, y], aval_out,
                  {"comparison_direction": f"#stablehlo<comparison_direction {direction}>",
                   "compare_type": f"#stablehlo<comparison_type {ctype}>"})
+
+
+def _integer_division(hlo_name: str):
+    """Integer divide / remainder with NumPy's answers where C's are undefined: a zero
+    divisor gives 0 (StableHLO leaves it implementation-defined; XLA gives -1 and x), and
+    INT_MIN by -1 gives INT_MIN and 0 (the wrapped quotient). The divisor is replaced by 1
+    at those elements, then the zero-divisor elements by 0."""
+    def rule(ctx, x, y):
+        em, aval = ctx.em, ctx.aval_out
+        kind = aval.dtype.kind
+        if kind not in "iu":
+            return em.op(hlo_name, [x, y], aval)
+        pred = stype(aval.shape, "i1")
+        zero, one = em.constant(0, aval), em.constant(1, aval)
+        by_zero = _compare_op(em, y, zero, pred, "EQ", kind)
+        unsafe = by_zero
+        if kind == "i":
+            lowest = -(1 << (aval.dtype.bits - 1))
+            overflow = em.op("stablehlo.and", [
+                _compare_op(em, x, em.constant(lowest, aval), pred, "EQ", kind),
+                _compare_op(em, y, em.constant(-1, aval), pred, "EQ", kind)], pred)
+            unsafe = em.op("stablehlo.or", [by_zero, overflow], pred)
+        safe_y = em.op("stablehlo.select", [unsafe, one, y], aval)
+        out = em.op(hlo_name, [x, safe_y], aval)
+        return em.op("stablehlo.select", [by_zero, zero, out], aval)
+    return rule
+
+
+register("div")(_integer_division("stablehlo.divide"))
+register("rem")(_integer_division("stablehlo.remainder"))
 
 
 @register("compare")

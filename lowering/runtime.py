@@ -40,6 +40,20 @@ def _jaxlib():
     return _xc, _jax
 
 
+class OutOfDeviceMemory(MemoryError):
+    """XLA could not allocate device memory (RESOURCE_EXHAUSTED). nabla_like turns it into
+    nb.OutOfMemoryError naming the computation."""
+
+
+def _is_out_of_memory(e: Exception) -> bool:
+    text = str(e)
+    return "RESOURCE_EXHAUSTED" in text or "Out of memory" in text
+
+
+def _out_of_memory(e: Exception) -> OutOfDeviceMemory:
+    return OutOfDeviceMemory(str(e).strip())
+
+
 class HostAval:
     """The duck-typed aval jaxlib wants: shape, NumPy dtype, weak_type."""
 
@@ -99,9 +113,14 @@ class Device:
         """A device buffer holding `array`. For the CPU this aliases `array` when it is
         64-byte aligned: the caller keeps it alive and never writes to it."""
         xc, _ = _jaxlib()
-        return xc.batched_device_put(HostAval(array.shape, array.dtype), self.sharding, [array],
-                                     [self.pjrt], True, False, xc.HostBufferSemantics.ZERO_COPY,
-                                     True)
+        try:
+            return xc.batched_device_put(HostAval(array.shape, array.dtype), self.sharding,
+                                         [array], [self.pjrt], True, False,
+                                         xc.HostBufferSemantics.ZERO_COPY, True)
+        except Exception as e:
+            if _is_out_of_memory(e):
+                raise _out_of_memory(e) from None
+            raise
 
 
 _devices: dict[str, list[Device]] = {}
@@ -154,6 +173,18 @@ def aligned_copy(array: np.ndarray) -> np.ndarray:
     return out
 
 
+def aligned_full(shape, value, dtype) -> np.ndarray:
+    """A C-contiguous, 64-byte aligned host array of `shape` filled with `value` (one
+    allocation, unlike aligned_copy(np.full(...)))."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    raw = np.empty(nbytes + 64, dtype=np.uint8)
+    offset = (-raw.ctypes.data) % 64
+    out = raw[offset:offset + nbytes].view(dtype).reshape(shape)
+    out.fill(value)
+    return out
+
+
 def is_aligned(array: np.ndarray) -> bool:
     return array.flags.c_contiguous and array.ctypes.data % 64 == 0
 
@@ -183,6 +214,15 @@ def to_numpy(buffer, dtype=None) -> np.ndarray:
     view, ~2 us); bfloat16 (which that protocol turns into objects) and buffers made
     otherwise go through DLPack, whose capsule keeps the buffer alive as long as the view.
     """
+    try:
+        return _to_numpy(buffer, dtype)
+    except Exception as e:  # an asynchronous run's allocation failure shows up here
+        if _is_out_of_memory(e):
+            raise _out_of_memory(e) from None
+        raise
+
+
+def _to_numpy(buffer, dtype) -> np.ndarray:
     _, jx = _jaxlib()
     if dtype is not None and dtype.kind in "biuf" and dtype.itemsize and dtype not in _no_dlpack:
         out = np.asarray(buffer)
@@ -204,7 +244,12 @@ def to_numpy(buffer, dtype=None) -> np.ndarray:
 
 def block_until_ready(buffers) -> None:
     _, jx = _jaxlib()
-    jx.batched_block_until_ready(list(buffers))
+    try:
+        jx.batched_block_until_ready(list(buffers))
+    except Exception as e:
+        if _is_out_of_memory(e):
+            raise _out_of_memory(e) from None
+        raise
 
 
 def dlpack_capsule(buffer):
@@ -259,7 +304,12 @@ class Executable:
     def __call__(self, buffers: list) -> list:
         with stats.lock:
             stats.executions += 1
-        return self.loaded.execute_sharded(buffers).consume_with_handlers(self.handlers)
+        try:
+            return self.loaded.execute_sharded(buffers).consume_with_handlers(self.handlers)
+        except Exception as e:  # (a try costs nothing until it catches)
+            if _is_out_of_memory(e):
+                raise _out_of_memory(e) from None
+            raise
 
     def memory_stats(self):
         return self.loaded.get_compiled_memory_stats()

@@ -19,15 +19,18 @@ from .creation import *  # noqa: F401,F403
 from .creation import tensor  # noqa: F401
 from .dtypes import (DType, bfloat16, bool_, finfo, float16, float32, float64, iinfo,  # noqa: F401
                      int8, int16, int32, int64, promote_types, uint8, uint16, uint32, uint64)
-from .errors import (AxisError, BackwardError, ConcretizationError, DeviceError,  # noqa: F401
-                     DTypeError, GradError, IndexingError, JitError, NablaError, ShapeError,
-                     TracerLeakError, TransformError, TreeError, UsageError)
+from .errors import (ArgumentError, ArgumentValueError, AxisError, BackwardError,  # noqa: F401
+                     CompileError, ConcretizationError, DeviceError,
+                     DTypeError, GradError, IndexingError, JitError, NablaError, RangeError, ShapeError,
+                     TracerLeakError, TransformError, TreeError, UsageError, GradCheckError,
+                     OutOfMemoryError, UnsupportedError)
 from .autograd import backward, zero_grad  # noqa: F401
 from .checks import *  # noqa: F401,F403
 from .jit import jit  # noqa: F401
 from .lazy import (CompileStats, ProgramCache, block_until_ready, compile_stats,  # noqa: F401
                    realize_all)
 from .ops import *  # noqa: F401,F403
+from . import random  # noqa: F401,E402  (nb.random: the key-based API, over ops/random.py)
 # Loading the submodule nabla_like.linalg rebinds nb.linalg to it, over ops/linalg.py (which
 # the star import above brought in): nb.linalg is the public namespace of linalg.py.
 from .linalg import __all__ as _linalg_names  # noqa: F401
@@ -36,6 +39,7 @@ from .tensor import Tensor  # noqa: F401
 from . import nn, optim  # noqa: E402,F401  (after the ops: they are written with nb.*)
 
 bool = bool_  # noqa: A001 - nb.bool, as numpy's np.bool
+compile = jit  # noqa: A001 - nb.compile, Nabla's name for jit
 
 
 def devices(platform: str | None = None):
@@ -58,3 +62,18 @@ def clear_caches() -> None:
     ProgramCache.clear()
     clear_jit_caches()
     clear_rewrite_cache()
+
+
+# The public API: what the docs describe and `from nabla_like import *` gives. Everything
+# else reachable as an attribute (the family modules, core, lazy...) is internal.
+from . import checks, creation, ops, transforms  # noqa: E402  (their __all__ lists)
+
+__all__ = sorted({
+    *creation.__all__, *checks.__all__, *ops.__all__, *transforms.__all__,
+    "tensor", "Tensor", "DType", "bool", "bool_", "bfloat16", "float16", "float32", "float64",
+    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "finfo", "iinfo",
+    "promote_types", "enable_grad", "grad_enabled", "no_grad", "backward", "zero_grad", "jit",
+    "CompileStats", "ProgramCache", "block_until_ready", "compile_stats", "realize_all", "compile",
+    "devices", "clear_caches", "linalg", "random", "nn", "optim", "tree", "dtypes", "errors",
+    *(name for name in dir(errors) if name.endswith("Error")),
+})

@@ -14,10 +14,11 @@ import weakref
 from typing import Sequence
 
 from . import tree as tree_util
+from .args import as_bool
 from .core import enable_grad, full_in, grad_recording, no_grad
 from .errors import BackwardError, DTypeError, raise_error
 from .ir import Graph, Value, format_graph, toposort
-from .tensor import Tensor
+from .tensor import GRADS_FILLED, Tensor
 from .lazy import flush, inplace_boundary
 from .transforms.graphs import backward_pass, recorded_graph, recorded_vjp
 
@@ -35,6 +36,7 @@ _NO_GRAD, _ENABLE_GRAD = no_grad(), enable_grad()
 
 
 def set_requires_grad(t: Tensor, flag: bool) -> None:
+    flag = as_bool("requires_grad_", "requires_grad", flag)
     v = t._value
     if not flag:
         if v.requires_grad and v.leaf_tensor is None:
@@ -77,6 +79,10 @@ def backward(outputs, cotangents=None, retain_graph: bool | None = None,
         >>> w.grad
         Tensor([2. 4.] : f32[2])
     """
+    if retain_graph is not None:
+        retain_graph = as_bool("backward", "retain_graph", retain_graph)
+    create_graph = as_bool("backward", "create_graph", create_graph)
+    show_graph = as_bool("backward", "show_graph", show_graph)
     outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
     for out in outs:
         if not isinstance(out, Tensor):
@@ -153,7 +159,8 @@ def _backward(outs, seeds, retain_graph: bool, create_graph: bool, show_graph: b
             t = leaf.leaf_tensor()
             if t is None:
                 continue
-            t.grad = g if t.grad is None else t.grad + g
+            t._grad = g if t._grad is None else t._grad + g
+            GRADS_FILLED[0] = True
     if not retain_graph:
         for node in nodes:
             node.freed = True
@@ -161,8 +168,64 @@ def _backward(outs, seeds, retain_graph: bool, create_graph: bool, show_graph: b
             if v.buffer is not None and v.leaf_tensor is None:
                 v.node = None
     if show_graph:
-        grads = [leaf.leaf_tensor().grad for leaf, _ in leaves if leaf.leaf_tensor() is not None]
+        grads = [leaf.leaf_tensor()._grad for leaf, _ in leaves if leaf.leaf_tensor() is not None]
         print(pending_graph(grads, name="backward"))
+
+
+class GradFn:
+    """A step of the recorded gradient history, for inspection (PyTorch's `grad_fn`).
+
+    `name` is the primitive that produced the tensor (`"mul"`, `"dot_general"`...), or
+    `"accumulate_grad"` for a leaf that requires grad (then `variable` is the leaf).
+    `next_functions` holds one `(GradFn or None, output index)` pair per input of the
+    primitive, None where the input has no gradient history.
+
+    Example:
+        >>> w = nb.ones(2, requires_grad=True)
+        >>> y = nb.sum(w * 2.0)
+        >>> y.grad_fn, y.grad_fn.next_functions[0][0]
+        (GradFn(reduce_sum), GradFn(mul))
+    """
+
+    __slots__ = ("name", "variable", "_node")
+
+    def __init__(self, name: str, node=None, variable: Tensor | None = None):
+        self.name = name
+        self.variable = variable
+        self._node = node
+
+    @property
+    def next_functions(self) -> tuple:
+        if self._node is None:
+            return ()
+        return tuple(_next_function(v) for v in self._node.inputs)
+
+    def __repr__(self) -> str:
+        return f"GradFn({self.name})"
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, GradFn):
+            return NotImplemented
+        if self._node is not None or other._node is not None:
+            return self._node is other._node
+        return self.name == other.name and self.variable is other.variable
+
+    def __hash__(self) -> int:
+        return hash((self.name, id(self._node) if self._node is not None else id(self.variable)))
+
+
+def grad_fn_of(v: Value) -> GradFn | None:
+    """The GradFn of the node that produced `v`; None for leaves and values without history."""
+    if not v.requires_grad or v.leaf_tensor is not None or v.node is None:
+        return None
+    return GradFn(v.node.prim.name, v.node)
+
+
+def _next_function(v: Value) -> tuple:
+    if v.requires_grad and v.leaf_tensor is not None:
+        return GradFn("accumulate_grad", variable=v.leaf_tensor()), 0
+    fn = grad_fn_of(v)
+    return fn, (v.index if fn is not None else 0)
 
 
 def pending_graph(tensors: Sequence[Tensor], name: str = "graph") -> str:
@@ -184,10 +247,11 @@ def zero_grad(*trees, set_to_none: bool = True) -> None:
     Example:
         >>> nb.zero_grad(params)   # params: a dict or list of tensors
     """
+    set_to_none = as_bool("zero_grad", "set_to_none", set_to_none)
     for tree in trees:
         for t in tree_util.leaves(tree):
-            if isinstance(t, Tensor) and t.grad is not None:
-                t.grad = None if set_to_none else full_in(t.grad._value.ctx, t.shape, 0, t.dtype)
+            if isinstance(t, Tensor) and t._grad is not None:
+                t._grad = None if set_to_none else full_in(t._grad._value.ctx, t.shape, 0, t.dtype)
 
 
 def update_inplace(t: Tensor, result: Tensor) -> Tensor:

@@ -33,11 +33,12 @@ from outer contexts are captured as constants of the inner trace.
 from __future__ import annotations
 
 import contextlib
+import operator
 import threading
 from typing import Callable
 
-from .dtypes import DType, as_dtype, result_type, scalar_dtype
-from .errors import ConcretizationError, TracerLeakError, make_error, raise_error
+from .dtypes import INT_BOUNDS, DType, as_dtype, result_type, scalar_dtype
+from .errors import ConcretizationError, RangeError, TracerLeakError, make_error, raise_error
 from .ir import Aval, Node, Value, interned_aval, param_key
 from .tensor import Tensor
 
@@ -521,7 +522,7 @@ def bind(prim: Primitive, *args: Tensor, **params):
             value.requires_grad = True
         result = _new_tensor(Tensor)
         result._value = value
-        result.grad = None
+        result._grad = None
         if ctx.level == 0:
             track(value)
         elif prim.differentiable and not grad_recording(ctx):
@@ -596,21 +597,55 @@ full_p.def_jvp(lambda primals, tangents, outs, **params: None)
 full_p.def_vjp(lambda ct, primals, outs, **params: ())
 
 
-def _canonical_scalar(value, dtype: DType):
-    if dtype.kind == "f":
-        return float(value)
-    if dtype.kind == "b":
+def _canonical_scalar(value, dtype: DType, op: str, weak: bool = False):
+    """`value` as the Python scalar a constant of `dtype` holds. A number the dtype cannot
+    hold raises RangeError (NumPy 2 and JAX raise OverflowError) instead of wrapping
+    around; a float becomes an integer by truncation, as a cast does."""
+    kind = dtype.kind
+    if kind == "f":
+        if type(value) is float:
+            return value
+        try:
+            return float(value)
+        except OverflowError:
+            _range_error(op, value, dtype, weak)
+    if kind == "b":
         return bool(value)
-    value = int(value)
-    lo, span = (-(1 << (dtype.bits - 1)), 1 << dtype.bits) if dtype.kind == "i" else (0, 1 << dtype.bits)
-    if not lo <= value < lo + span:
-        value = (value - lo) % span + lo  # wraps around, as a cast to `dtype` does
+    if type(value) is not int:
+        try:
+            value = operator.index(value)  # bools and NumPy integers, exactly
+        except TypeError:
+            f = float(value)
+            if f != f or f in (float("inf"), float("-inf")):
+                _range_error(op, value, dtype, weak)
+            value = int(f)
+    lo, hi = INT_BOUNDS[dtype]
+    if not lo <= value <= hi:
+        _range_error(op, value, dtype, weak)
     return value
 
 
-def full_in(ctx: Context, shape: tuple[int, ...], value, dtype: DType, weak: bool = False) -> Tensor:
-    """A constant splat tensor recorded in `ctx` (a literal leaf in the lazy context)."""
-    value = _canonical_scalar(value, dtype)
+def _range_error(op: str, value, dtype: DType, weak: bool):
+    text = repr(value)
+    if len(text) > 40:
+        text = f"{text[:12]}...{text[-4:]} ({len(text)} digits)"
+    what = f"the Python {type(value).__name__} {text}"
+    if dtype.kind == "f":
+        raise_error(RangeError, op, f"{what} is too large to convert to {dtype}")
+    if dtype.kind not in "iu" or not isinstance(value, int):
+        raise_error(RangeError, op, f"{what} cannot be converted to {dtype}")
+    lo, hi = INT_BOUNDS[dtype]
+    # A bare Python int is a weak int32 (as in JAX): a wider one needs a wider tensor.
+    hint = (f"; Python ints alone are {dtype}: for a wider integer use a tensor "
+            f"(nb.tensor(n, dtype=nb.int64))" if weak and dtype.kind == "i" else "")
+    raise_error(RangeError, op, f"{what} is out of range for {dtype} ({lo} to {hi}){hint}")
+
+
+def full_in(ctx: Context, shape: tuple[int, ...], value, dtype: DType, weak: bool = False,
+            op: str = "constant") -> Tensor:
+    """A constant splat tensor recorded in `ctx` (a literal leaf in the lazy context).
+    `value` must fit `dtype` (else RangeError naming `op`)."""
+    value = _canonical_scalar(value, dtype, op, weak)
     if not ctx.alive:  # next to a dead or donated value: the op using it will raise
         ctx = _tls.stack[-1]
     if ctx.level == 0:

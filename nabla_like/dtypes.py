@@ -79,11 +79,20 @@ float64 = DType("float64", "f64", np.float64, "f64", "f", 64)
 
 ALL_DTYPES = (bool_, int8, int16, int32, int64, uint8, uint16, uint32, uint64,
               float16, bfloat16, float32, float64)
+# Members, as Nabla's and MAX's `DType.float32` (the same objects: nb.DType.float32 is nb.float32).
+for _d in ALL_DTYPES:
+    setattr(DType, _d.name, _d)
+DType.bool_ = bool_
 FLOAT_DTYPES = (float16, bfloat16, float32, float64)
 INT_DTYPES = (int8, int16, int32, int64, uint8, uint16, uint32, uint64)
 
 default_float = float32
 default_int = int32
+
+# The values each integer dtype holds, as Python ints (inclusive bounds).
+INT_BOUNDS: dict[DType, tuple[int, int]] = {
+    d: ((-(1 << (d.bits - 1)), (1 << (d.bits - 1)) - 1) if d.kind == "i" else (0, (1 << d.bits) - 1))
+    for d in INT_DTYPES}
 
 _BY_KEY: dict = {}
 for _d in ALL_DTYPES:
@@ -132,7 +141,14 @@ _UNSIGNED_BY_BITS = {8: uint8, 16: uint16, 32: uint32, 64: uint64}
 
 
 def promote_types(a: DType, b: DType) -> DType:
-    """Join of two strong dtypes."""
+    """Join of two strong dtypes (dtype-likes such as "int8" or np.float32 are accepted).
+
+    Example:
+        >>> nb.promote_types(nb.uint8, nb.int8)
+        nb.int16
+    """
+    if type(a) is not DType or type(b) is not DType:
+        a, b = as_dtype(a), as_dtype(b)
     if a is b:
         return a
     if a.kind == "b":
@@ -175,7 +191,10 @@ def result_type(*dtypes_and_weak: tuple[DType, bool]) -> tuple[DType, bool]:
 
 
 def scalar_dtype(x) -> DType:
-    """The weak dtype a Python scalar takes."""
+    """The weak dtype a Python scalar takes: bool, int32 or float32 (as JAX without x64).
+    Whether an int fits is checked where it becomes a constant (core.full_in), against
+    the dtype it takes there: a bare int must fit int32, one added to an int64 tensor
+    int64."""
     if isinstance(x, bool):
         return bool_
     if isinstance(x, int):

@@ -4,12 +4,26 @@ Every error is a `NablaError` and also the builtin a Python user would expect
 (`TypeError`, `ValueError`, `IndexError`), so `except ValueError` keeps working.
 Messages name the operation, the shapes/dtypes involved and the user's own
 source line: the first stack frame outside this library.
+
+Traceback filtering: what a user sees of a NablaError is their own frames and the
+message, as with JAX's traceback filtering. The frames of this library (nabla_like/
+and lowering/) are left out of `err.__traceback__` (what `traceback.extract_tb`,
+`traceback.print_exception(err)`, `pdb.post_mortem` on 3.12+ and Python 3.13's display
+read), of the traceback that uncaught errors print (a `sys.excepthook` and a
+`threading.excepthook` wrapping the ones installed before) and of IPython's and
+Jupyter's display (a custom exception handler). Nothing runs on the normal path: no
+wrapper around the public functions; the filter runs when a traceback is read. What
+reads the interpreter's own record, `sys.exc_info()` (`traceback.print_exc()`,
+`logging.exception`, pytest's failure report), still sees every frame. Set the
+environment variable `NABLA_LIKE_TRACEBACK_FILTERING=off` to see every frame
+everywhere; `full_traceback(err)` gives them regardless.
 """
 from __future__ import annotations
 
 import linecache
 import os
 import sys
+import types
 
 _LIB_DIRS = tuple(
     os.path.dirname(os.path.abspath(p)) + os.sep
@@ -17,10 +31,24 @@ _LIB_DIRS = tuple(
 )
 _SKIP_PREFIXES = ("<frozen",)
 _SKIP_FILES = ("contextlib.py", "functools.py")
+_FILTER_ENV = "NABLA_LIKE_TRACEBACK_FILTERING"
+_raw_traceback = BaseException.__traceback__  # the C-level attribute the property wraps
 
 
 class NablaError(Exception):
-    """Base class of every error nabla_like raises for bad input."""
+    """Base class of every error nabla_like raises for bad input.
+
+    `__traceback__` reads without this library's frames (see the module docstring);
+    the interpreter and `with_traceback` still see and set the full one.
+    """
+
+    @property
+    def __traceback__(self):
+        return filter_traceback(_raw_traceback.__get__(self))
+
+    @__traceback__.setter
+    def __traceback__(self, tb):
+        _raw_traceback.__set__(self, tb)
 
 
 class ShapeError(NablaError, ValueError):
@@ -75,16 +103,171 @@ class TreeError(NablaError, ValueError):
     """Pytrees whose structures do not match."""
 
 
+class ArgumentError(NablaError, TypeError):
+    """A non-tensor argument of the wrong type (a float axis, a string shape, a list flag...)."""
+
+
+class ArgumentValueError(NablaError, ValueError):
+    """A non-tensor argument of the right type whose value the function does not accept."""
+
+
+class RangeError(NablaError, OverflowError):
+    """A Python number that does not fit the dtype it is converted to."""
+
+
+class GradNotFilledWarning(UserWarning):
+    """A parameter's `.grad` was read (None) before any backward() filled one."""
+
+
 class CompileError(NablaError, RuntimeError):
     """XLA refused a program. This is a bug in nabla_like, never the user's input."""
+
+
+class UnsupportedError(NablaError, NotImplementedError):
+    """A request for something nabla_like does not implement (complex numbers, ...)."""
+
+
+class GradCheckError(NablaError, AssertionError):
+    """check_grads found a derivative that disagrees with its reference."""
+
+
+class OutOfMemoryError(NablaError, MemoryError):
+    """The device (or host) could not allocate the memory a computation needs."""
 
 
 def _is_library_file(filename: str) -> bool:
     if filename.startswith(_SKIP_PREFIXES):
         return True
-    if filename.endswith(_SKIP_FILES):
+    if os.path.basename(filename) in _SKIP_FILES:
         return True
     return os.path.abspath(filename).startswith(_LIB_DIRS)
+
+
+# ---------------------------------------------------------------------------
+# Traceback filtering
+# ---------------------------------------------------------------------------
+def filtering_enabled() -> bool:
+    """Whether tracebacks of NablaErrors hide this library's frames (the default;
+    NABLA_LIKE_TRACEBACK_FILTERING=off turns it off)."""
+    return os.environ.get(_FILTER_ENV, "on").strip().lower() not in ("off", "0", "false", "no")
+
+
+_library_files: dict[str, bool] = {}  # file name -> whether it belongs to this library
+
+
+def _is_library_code(code) -> bool:
+    name = code.co_filename
+    hit = _library_files.get(name)
+    if hit is None:
+        hit = _library_files[name] = _is_library_file(name)
+    return hit
+
+
+def filter_traceback(tb):
+    """`tb` without the frames of this library, or `tb` itself when filtering is off,
+    when it has no library frame, or when it has nothing but library frames."""
+    if tb is None or not filtering_enabled():
+        return tb
+    kept, dropped = [], False
+    t = tb
+    while t is not None:
+        if _is_library_code(t.tb_frame.f_code):
+            dropped = True
+        else:
+            kept.append(t)
+        t = t.tb_next
+    if not dropped or not kept:
+        return tb
+    out = None
+    for t in reversed(kept):
+        out = types.TracebackType(out, t.tb_frame, t.tb_lasti, t.tb_lineno)
+    return out
+
+
+def full_traceback(err: BaseException):
+    """The traceback of `err` with every frame, this library's included."""
+    return _raw_traceback.__get__(err)
+
+
+_NOTE = (f"(nabla_like left its internal frames out of this traceback; set "
+         f"{_FILTER_ENV}=off to see them)")
+
+
+def _filter_for_display(value: BaseException, tb):
+    """Filter the traceback of `value` and of the exceptions chained to it, in place, for
+    printing; returns the filtered `tb`."""
+    seen = set()
+    exc = value
+    while isinstance(exc, BaseException) and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, NablaError):
+            raw = tb if exc is value and tb is not None else _raw_traceback.__get__(exc)
+            filtered = filter_traceback(raw)
+            if filtered is not raw:
+                _raw_traceback.__set__(exc, filtered)
+                if exc is value:
+                    tb = filtered
+                if hasattr(exc, "add_note") and _NOTE not in getattr(exc, "__notes__", ()):
+                    exc.add_note(_NOTE)
+        exc = exc.__cause__ if exc.__cause__ is not None else (
+            None if exc.__suppress_context__ else exc.__context__)
+    return tb
+
+
+def _make_excepthook(previous):
+    def excepthook(etype, value, tb):
+        if filtering_enabled():
+            try:
+                tb = _filter_for_display(value, tb)
+            except Exception:  # never lose the user's error to a bug in the filter
+                pass
+        previous(etype, value, tb)
+    excepthook._nabla_like = True
+    return excepthook
+
+
+def _make_thread_excepthook(previous):
+    def excepthook(args):
+        if filtering_enabled() and args.exc_value is not None:
+            try:
+                _filter_for_display(args.exc_value, None)
+            except Exception:
+                pass
+        previous(args)
+    excepthook._nabla_like = True
+    return excepthook
+
+
+def install_excepthook() -> None:
+    """Print uncaught NablaErrors (of the main thread and of other threads) without this
+    library's frames. Wraps the hooks installed before; installed once, on import."""
+    import threading
+    if not getattr(sys.excepthook, "_nabla_like", False):
+        sys.excepthook = _make_excepthook(sys.excepthook)
+    if not getattr(threading.excepthook, "_nabla_like", False):
+        threading.excepthook = _make_thread_excepthook(threading.excepthook)
+
+
+def _ipython_handler(shell, etype, value, tb, tb_offset=None):
+    tb = _filter_for_display(value, tb) if filtering_enabled() else tb
+    shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+
+
+def install_ipython_handler(shell=None) -> bool:
+    """Show NablaErrors in IPython / Jupyter without this library's frames. Uses the
+    running shell (or `shell`); does nothing, and returns False, when there is none or
+    it already has a custom exception handler of someone else's."""
+    if shell is None:
+        ipython = sys.modules.get("IPython")
+        get = getattr(ipython, "get_ipython", None)
+        shell = get() if get is not None else None
+    if shell is None or not hasattr(shell, "set_custom_exc"):
+        return False
+    current = tuple(getattr(shell, "custom_exceptions", ()) or ())
+    if current and current != (NablaError,):
+        return False
+    shell.set_custom_exc((NablaError,), _ipython_handler)
+    return True
 
 
 def user_frame(depth: int = 1):
@@ -117,5 +300,10 @@ def make_error(cls: type, op: str, message: str) -> NablaError:
 def raise_error(cls: type, op: str, message: str):
     """Raise `cls` with a message naming `op` and the user's source line."""
     err = make_error(cls, op, message)
-    # Hide library frames from the traceback: the message already points at the user.
-    raise err.with_traceback(None) from None
+    # (`from None`: no "during handling of ..." context. The library frames this raise
+    # passes through leave the traceback when it is read: see filter_traceback.)
+    raise err from None
+
+
+install_excepthook()
+install_ipython_handler()

@@ -28,11 +28,12 @@ from lowering import runtime
 
 from . import tree as tree_util
 from .core import DONATED, _leak, _new_tensor, grad_recording
-from .errors import CompileError, DTypeError, JitError, raise_error
+from .errors import CompileError, JitError, RangeError, TransformError, raise_error
 from .ir import Aval, Graph, Value
 from .lazy import LAZY, flush, realize
 from .tensor import Tensor
 from .transforms.api import trace_function
+from .transforms.arguments import check_argnames, check_argnums, check_fun, signature_of
 from .transforms.graphs import apply_graph, const_args
 
 _all_jitted: "weakref.WeakSet[Jitted]" = weakref.WeakSet()
@@ -138,23 +139,35 @@ class Jitted:
 
     def __init__(self, fun: Callable, static_argnums=(), static_argnames=(), donate_argnums=(),
                  cache_size: int = DEFAULT_CACHE_SIZE):
+        check_fun("jit", fun)
+        # Like JAX: argnums must be in range for the parameters the signature lists (unless
+        # it takes *args), names must be parameters (unless it takes **kwargs).
+        nums = set(check_argnums("jit", static_argnums, fun, "static_argnums", allow_empty=True))
+        names = set(check_argnames("jit", static_argnames, fun, "static_argnames"))
+        donate = check_argnums("jit", donate_argnums, fun, "donate_argnums", allow_empty=True)
+        if not isinstance(cache_size, int) or isinstance(cache_size, bool) or cache_size < 1:
+            raise_error(JitError, "jit", f"cache_size must be a positive int, got {cache_size!r}")
         functools.update_wrapper(self, fun)
         self.fun = fun
-        nums = {static_argnums} if isinstance(static_argnums, int) else set(static_argnums)
-        names = {static_argnames} if isinstance(static_argnames, str) else set(static_argnames)
         # Like JAX, a static parameter is static however it is passed: map argnums to
         # names and names to argnums through the signature.
         positional = _positional_params(fun)
         if positional is not None:
-            nums = {i + len(positional) if i < 0 else i for i in nums}
-            names |= {positional[i] for i in nums if 0 <= i < len(positional)}
-            nums |= {positional.index(n) for n in names if n in positional}
+            n = len(positional)
+            sig = signature_of(fun)
+            if sig is not None and not sig.varargs:  # (with *args, -1 is the last one passed)
+                nums = {i + n if i < 0 else i for i in nums}
+                donate = tuple(i + n if i < 0 else i for i in donate)
+            names |= {positional[i] for i in nums if 0 <= i < n}
+            nums |= {positional.index(name) for name in names if name in positional}
+        both = sorted(set(donate) & nums)
+        if both:
+            raise_error(TransformError, "jit", f"argument {both[0]} is both static "
+                        f"(static_argnums / static_argnames) and donated (donate_argnums): a "
+                        f"static argument has no buffer to donate")
         self.static_argnums = tuple(sorted(nums))
         self.static_argnames = tuple(sorted(names))
-        self.donate_argnums = tuple((donate_argnums,) if isinstance(donate_argnums, int)
-                                    else donate_argnums)
-        if not isinstance(cache_size, int) or isinstance(cache_size, bool) or cache_size < 1:
-            raise_error(JitError, "jit", f"cache_size must be a positive int, got {cache_size!r}")
+        self.donate_argnums = tuple(donate)
         self.cache_size = cache_size
         self._cache: OrderedDict = OrderedDict()  # full key -> entry, least recently used first
         self._fast: dict = {}  # _fast_signature key -> entry (a shortcut into _cache)
@@ -309,7 +322,11 @@ class Jitted:
                             f"passed as another argument; XLA cannot reuse a buffer it still reads")
 
     def _execute(self, entry: _Entry, leaves: list, buffers: list):
-        results = entry.executable(buffers)
+        try:
+            results = entry.executable(buffers)
+        except runtime.OutOfDeviceMemory as e:
+            from .lazy import out_of_memory
+            out_of_memory(f"jit({self.__name__})", entry.graph.nodes, e)
         for i in entry.donated:
             leaf = leaves[i]
             if isinstance(leaf, Tensor):  # its memory now belongs to an output
@@ -321,7 +338,7 @@ class Jitted:
             v.buffer = buf
             t = _new_tensor(Tensor)
             t._value = v
-            t.grad = None
+            t._grad = None
             outs.append(t)
         if entry.out_tree.kind is tree_util.LEAF.kind:
             return outs[0]
@@ -382,13 +399,15 @@ class Jitted:
         if not self.donate_argnums:
             return []
         static_pos = {where for kind, where, _ in statics if kind == "pos"}
+        total = len(dyn_args) + len(static_pos)
+        donate = {i + total if i < 0 else i for i in self.donate_argnums}
         out, leaf = [], 0
         dyn_index = 0
-        for i in range(len(dyn_args) + len(static_pos)):
+        for i in range(total):
             if i in static_pos:
                 continue
             n = len(tree_util.leaves(dyn_args[dyn_index]))
-            if i in self.donate_argnums:
+            if i in donate:
                 out.extend(range(leaf, leaf + n))
             leaf += n
             dyn_index += 1
@@ -476,7 +495,7 @@ def _host_scalar(leaf, aval: Aval) -> np.ndarray:
     try:
         return runtime.aligned_copy(np.asarray(leaf, aval.dtype.np))
     except OverflowError:
-        raise_error(DTypeError, "jit", f"the Python value {leaf!r} does not fit the argument's "
+        raise_error(RangeError, "jit", f"the Python value {leaf!r} does not fit the argument's "
                     f"type {aval.short()} (Python ints are traced as int32; pass a tensor of a "
                     f"wider dtype or mark the argument static)")
 

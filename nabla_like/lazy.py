@@ -56,7 +56,7 @@ from lowering import runtime
 
 from . import core
 from .core import EAGER, _tls, concrete_check
-from .errors import CompileError
+from .errors import ArgumentError, CompileError, OutOfMemoryError, raise_error
 from .ir import Graph, Value, toposort
 from .tensor import Tensor
 
@@ -157,7 +157,7 @@ def flush(reason: str = "step") -> None:
         t.armed_at = None
         known, nodes = _collect(refs)
         if known:
-            _run_known(known, nodes)
+            _run_known(known, nodes, reason)
 
 
 def _collect(refs: list) -> tuple[dict, list]:
@@ -409,16 +409,17 @@ def _outputs(plan: _Plan, known: dict) -> list[Value]:
     return sorted((known[vid] for vid in out_ids), key=lambda v: index[v.id])
 
 
-def _run(values: list[Value]) -> None:
+def _run(values: list[Value], reason: str = "realize") -> None:
     """Compute the pending `values` a read asked for (and what they need)."""
     known = {v.id: v for v in values}
     values.clear()  # from here only `known` holds the candidates (see _outputs)
-    _run_known(known, None)
+    _run_known(known, None, reason)
 
 
-def _run_known(known: dict, nodes: list | None) -> None:
+def _run_known(known: dict, nodes: list | None, reason: str = "realize") -> None:
     """Compute the pending values in `known` (id -> Value, the only reference this module
-    keeps to them); `nodes`: their nodes in a topological order, if known."""
+    keeps to them); `nodes`: their nodes in a topological order, if known. `reason` (the
+    read or boundary that asked) names the operation in an out-of-memory error."""
     plan = None if nodes is None else _schedule(nodes, known)
     if plan is None:
         plan = _schedule(toposort(list(known.values()), _is_materialized), known)
@@ -429,12 +430,58 @@ def _run_known(known: dict, nodes: list | None) -> None:
     device = runtime.default_device()
     index = plan.index
     key = _Key((tuple(plan.parts), tuple(index[v.id] for v in outs), device.ident))
-    results = _execute(plan, outs, key, device)
+    try:
+        results = _execute(plan, outs, key, device)
+    except (runtime.OutOfDeviceMemory, MemoryError) as e:
+        # The program's values stay pending (a read of them tries again), but later flushes
+        # of unrelated work must not: they leave this thread's tape.
+        _forget_pending(index)
+        out_of_memory(reason, plan.nodes, e)
     for v, buf in zip(outs, results):
         v.buffer = buf  # set before the node is dropped: another thread may be walking
         node = v.node
         if not v.requires_grad or v.leaf_tensor is not None or node.freed:
             v.node = None
+
+
+def _forget_pending(ids: dict) -> None:
+    t = _tape
+    kept = []
+    for r in t.values:
+        v = r()
+        if v is not None and v.id not in ids:
+            kept.append(r)
+    t.values = kept
+
+
+def _human_bytes(n: int) -> str:
+    for unit, size in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} bytes"
+
+
+def out_of_memory(op: str, nodes, error: BaseException):
+    """Raise nb.OutOfMemoryError for a program of `nodes` that could not allocate, naming
+    its largest array and the op that makes it."""
+    largest, maker = None, None
+    for node in nodes:
+        for aval in node.out_avals:
+            nbytes = aval.size * aval.dtype.itemsize
+            if largest is None or nbytes > largest.size * largest.dtype.itemsize:
+                largest, maker = aval, node.prim.name
+    what = f"a program of {len(nodes)} op{'s' if len(nodes) != 1 else ''}"
+    if largest is not None:
+        what += (f" whose largest array, {largest.short()} "
+                 f"({_human_bytes(largest.size * largest.dtype.itemsize)}), is made by "
+                 f"{maker!r}")
+    detail = str(error).strip() or type(error).__name__
+    raise_error(OutOfMemoryError, op, f"out of memory running {what} ({detail})")
+
+
+def _host_out_of_memory(op: str, aval):
+    raise_error(OutOfMemoryError, op, f"out of memory: the host cannot allocate "
+                f"{aval.short()} ({_human_bytes(aval.size * aval.dtype.itemsize)})")
 
 
 def _execute(plan: _Plan, outs: list[Value], key: _Key, device) -> list:
@@ -605,14 +652,18 @@ def realize(tensors, reason: str = "realize") -> None:
             if v.node is not None:
                 roots.append(v)
             else:
-                _realize_literal(v)
+                _realize_literal(v, reason)
     if roots:
-        _run(roots)
+        _run(roots, reason)
 
 
-def _realize_literal(v: Value) -> None:
-    host = np.full(v.aval.shape, v.literal, dtype=v.aval.dtype.np)
-    v.buffer = runtime.default_device().put(runtime.aligned_copy(host))
+def _realize_literal(v: Value, reason: str = "realize") -> None:
+    aval = v.aval
+    try:
+        host = runtime.aligned_full(aval.shape, v.literal, aval.dtype.np)
+        v.buffer = runtime.default_device().put(host)
+    except (runtime.OutOfDeviceMemory, MemoryError):
+        _host_out_of_memory(reason, aval)
     v.literal = None
 
 
@@ -624,7 +675,16 @@ def realize_all(*tensors) -> None:
         >>> nb.realize_all(a, b)
     """
     from .tree import leaves
-    realize([t for t in leaves(tensors) if isinstance(t, Tensor)], "realize_all")
+    found = []
+    for arg in tensors:
+        arg_leaves = leaves(arg)
+        bad = next((leaf for leaf in arg_leaves if not isinstance(leaf, Tensor)), None)
+        if bad is not None or not arg_leaves:
+            what = bad if bad is not None else arg
+            raise_error(ArgumentError, "realize_all", f"expects tensors (or pytrees of "
+                        f"them), got {type(what).__name__} {what!r:.40}")
+        found.extend(arg_leaves)
+    realize(found, "realize_all")
 
 
 def block_until_ready(tree):
@@ -637,7 +697,10 @@ def block_until_ready(tree):
     from .tree import leaves
     tensors = [t for t in leaves(tree) if isinstance(t, Tensor)]
     realize(tensors, "block_until_ready")
-    runtime.block_until_ready([t._value.buffer for t in tensors if t._value.buffer is not None])
+    try:
+        runtime.block_until_ready([t._value.buffer for t in tensors if t._value.buffer is not None])
+    except runtime.OutOfDeviceMemory as e:
+        raise_error(OutOfMemoryError, "block_until_ready", f"out of memory ({e})")
     return tree
 
 
@@ -651,8 +714,15 @@ def buffer_of(t: Tensor, reason: str):
 def to_numpy(t: Tensor, reason: str = "numpy") -> np.ndarray:
     v = t._value
     if v.buffer is None and v.literal is not None and v.node is None and v.ctx is EAGER:
-        return np.full(v.aval.shape, v.literal, dtype=v.aval.dtype.np)
-    return runtime.to_numpy(buffer_of(t, reason), v.aval.dtype.np)
+        try:
+            return np.full(v.aval.shape, v.literal, dtype=v.aval.dtype.np)
+        except MemoryError:
+            _host_out_of_memory(reason, v.aval)
+    buffer = buffer_of(t, reason)
+    try:
+        return runtime.to_numpy(buffer, v.aval.dtype.np)
+    except runtime.OutOfDeviceMemory as e:
+        raise_error(OutOfMemoryError, reason, f"out of memory computing {v.aval.short()} ({e})")
 
 
 def item(t: Tensor, reason: str = "item"):

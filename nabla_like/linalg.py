@@ -16,7 +16,9 @@ import builtins as _builtins
 from . import creation as _creation
 from .core import bind as _bind
 from .dtypes import finfo as _finfo, int32 as _int32
-from .errors import DTypeError as _DTypeError, ShapeError as _ShapeError, raise_error as _raise
+from .args import as_bool as _as_bool, as_choice as _as_choice, as_float as _as_float
+from .errors import (ArgumentValueError as _ArgumentValueError, DTypeError as _DTypeError,
+                     ShapeError as _ShapeError, raise_error as _raise)
 from .ops import elementwise as _ew, indexing as _ix, reduce as _red, shape as _shape
 from .ops._common import (broadcast_shapes as _broadcast_shapes,
                           broadcast_to_shape as _broadcast_to_shape,
@@ -83,6 +85,7 @@ def cholesky(a, *, upper: bool = False) -> _Tensor:
         array([[2., 0.],
                [1., 2.]], dtype=float32)
     """
+    upper = _as_bool("linalg.cholesky", "upper", upper)
     a = _matrix("cholesky", a)
     factor = _bind(_cholesky_p, a)
     return _mT(factor) if upper else factor
@@ -101,6 +104,10 @@ def triangular_solve(a, b, *, left_side: bool = True, lower: bool = True,
         array([[1.],
                [2.]], dtype=float32)
     """
+    op = "linalg.triangular_solve"
+    left_side, lower = _as_bool(op, "left_side", left_side), _as_bool(op, "lower", lower)
+    transpose_a = _as_bool(op, "transpose_a", transpose_a)
+    unit_diagonal = _as_bool(op, "unit_diagonal", unit_diagonal)
     a = _matrix("triangular_solve", a)
     b = _matrix("triangular_solve", b, square=False)
     if a.dtype is not b.dtype:
@@ -111,8 +118,8 @@ def triangular_solve(a, b, *, left_side: bool = True, lower: bool = True,
         _raise(_ShapeError, "linalg.triangular_solve", f"a {_short(a)} does not match b "
                     f"{_short(b)} (left_side={left_side}: {n} != {k})")
     a, b = _broadcast_batch("triangular_solve", a, b)
-    return _bind(_triangular_solve_p, a, b, left_side=bool(left_side), lower=bool(lower),
-                transpose_a=bool(transpose_a), unit_diagonal=bool(unit_diagonal))
+    return _bind(_triangular_solve_p, a, b, left_side=left_side, lower=lower,
+                 transpose_a=transpose_a, unit_diagonal=unit_diagonal)
 
 
 def solve_triangular(a, b, *, trans: int | str = 0, lower: bool = False,
@@ -125,10 +132,10 @@ def solve_triangular(a, b, *, trans: int | str = 0, lower: bool = False,
         >>> nb.linalg.solve_triangular(a, nb.tensor([4.0, 2.0])).numpy()
         array([1., 2.], dtype=float32)
     """
-    transpose = {0: False, "N": False, 1: True, "T": True, 2: True, "C": True}.get(trans)
-    if transpose is None:
-        _raise(_ShapeError, "linalg.solve_triangular", f"trans must be 0, 1, 2, 'N', 'T' or "
-                    f"'C', got {trans!r}")
+    op = "linalg.solve_triangular"
+    trans = _as_choice(op, "trans", trans, (0, 1, 2, "N", "T", "C"))
+    transpose = trans not in (0, "N")
+    lower, unit_diagonal = _as_bool(op, "lower", lower), _as_bool(op, "unit_diagonal", unit_diagonal)
     b = _float("solve_triangular", b)
     vector = b.ndim == 1
     x = triangular_solve(a, _shape.expand_dims(b, -1) if vector else b, left_side=True,
@@ -201,6 +208,7 @@ def eigh(a, *, symmetrize_input: bool = True) -> tuple[_Tensor, _Tensor]:
         >>> w.numpy()
         array([1., 3.], dtype=float32)
     """
+    symmetrize_input = _as_bool("linalg.eigh", "symmetrize_input", symmetrize_input)
     a = _matrix("eigh", a)
     if symmetrize_input:
         a = _ew.mul(_ew.add(a, _mT(a)), 0.5)
@@ -229,8 +237,9 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True):
         array([4., 3.], dtype=float32)
     """
     a = _matrix("svd", a, square=False)
-    outs = _bind(_svd_p, a, full_matrices=bool(full_matrices) and bool(compute_uv),
-                compute_uv=bool(compute_uv))
+    full_matrices = _as_bool("linalg.svd", "full_matrices", full_matrices)
+    compute_uv = _as_bool("linalg.svd", "compute_uv", compute_uv)
+    outs = _bind(_svd_p, a, full_matrices=full_matrices and compute_uv, compute_uv=compute_uv)
     return tuple(outs) if compute_uv else outs[0]
 
 
@@ -361,7 +370,7 @@ def pinv(a, *, rtol: float | None = None) -> _Tensor:
     """
     a = _matrix("pinv", a, square=False)
     u, s, vh = svd(a, full_matrices=False)
-    rtol = _default_rtol(a) if rtol is None else float(rtol)
+    rtol = _default_rtol(a) if rtol is None else _as_float("linalg.pinv", "rtol", rtol, min=0.0)
     cutoff = _ew.mul(_red.max(s, axis=-1, keepdims=True), rtol) if s.shape[-1] else s
     keep = _ew.greater(s, cutoff)
     s_inv = _ew.where(keep, _ew.reciprocal(_ew.where(keep, s, 1.0)), 0.0)
@@ -380,7 +389,7 @@ def matrix_rank(a, *, tol: float | None = None) -> _Tensor:
     if tol is None:
         cutoff = _ew.mul(_red.max(s, axis=-1, keepdims=True), _default_rtol(a))
     else:
-        cutoff = float(tol)
+        cutoff = _as_float("linalg.matrix_rank", "tol", tol, min=0.0)
     return _red.sum(_ew.cast(_ew.greater(s, cutoff), _int32), axis=-1)
 
 
@@ -440,6 +449,7 @@ def norm(x, ord=None, axis=None, keepdims: bool = False) -> _Tensor:
         >>> nb.linalg.norm(nb.tensor([3.0, 4.0])).item()
         5.0
     """
+    keepdims = _as_bool("linalg.norm", "keepdims", keepdims)
     x = _float("norm", x)
     if axis is None:
         if ord is None:
@@ -450,16 +460,16 @@ def norm(x, ord=None, axis=None, keepdims: bool = False) -> _Tensor:
             _raise(_ShapeError, "linalg.norm", f"ord={ord!r} needs a 1-D or 2-D input or an "
                         f"axis, got {_short(x)}")
         axis = 0 if x.ndim == 1 else (0, 1)
-    if isinstance(axis, int):
+    if not isinstance(axis, (tuple, list)):
         axis = _canonical_axis("linalg.norm", axis, x.ndim)
         if isinstance(ord, str) or (ord not in _VECTOR_ORDS and not isinstance(ord, (int, float))):
-            _raise(_ShapeError, "linalg.norm", f"invalid ord {ord!r} for a vector norm")
+            _raise(_ArgumentValueError, "linalg.norm", f"invalid ord {ord!r} for a vector norm")
         return _vector_norm(x, ord, axis, keepdims)
     axes = tuple(_canonical_axis("linalg.norm", a, x.ndim) for a in axis)
     if len(axes) != 2 or axes[0] == axes[1]:
         _raise(_ShapeError, "linalg.norm", f"axis must be an int or two distinct axes, got "
                     f"{axis!r} for {_short(x)}")
     if ord not in _MATRIX_ORDS:
-        _raise(_ShapeError, "linalg.norm", f"invalid ord {ord!r} for a matrix norm")
+        _raise(_ArgumentValueError, "linalg.norm", f"invalid ord {ord!r} for a matrix norm")
     return _matrix_norm(x, ord, axes, keepdims)
 

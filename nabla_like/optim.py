@@ -117,12 +117,12 @@ def clip_grad_norm_(parameters, max_norm: float) -> Tensor:
     """Scale the `.grad` of `parameters` in place so that their global norm is at most
     max_norm (PyTorch's clip_grad_norm_); returns the norm before clipping."""
     params = [p for p in (parameters.parameters() if isinstance(parameters, nb.nn.Module)
-                          else parameters) if p.grad is not None]
+                          else parameters) if p._grad is not None]
     with no_grad():
-        norm = global_norm([p.grad for p in params])
+        norm = global_norm([p._grad for p in params])
         scale = nb.minimum(1.0, max_norm / (norm + 1e-6))
         for p in params:
-            p.grad = p.grad * nb.cast(scale, p.grad.dtype)
+            p._grad = p._grad * nb.cast(scale, p._grad.dtype)
     return norm
 
 
@@ -220,12 +220,12 @@ class Optimizer:
             for group in self.param_groups:
                 lr = self._lr(group, t)
                 for p in group["params"]:
-                    if p.grad is None:
+                    if p._grad is None:
                         continue
                     slots = self.state.get(id(p))
                     if slots is None:
                         slots = self._slots(p)
-                    new_p, slots = self._leaf(nb.cast(p.grad, p.dtype), p, slots, t, lr, group)
+                    new_p, slots = self._leaf(nb.cast(p._grad, p.dtype), p, slots, t, lr, group)
                     self.state[id(p)] = slots
                     p.data = new_p
         return loss

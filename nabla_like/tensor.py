@@ -14,8 +14,14 @@ from .dtypes import DType
 from .ir import Aval, Value
 
 
+# Set by backward() once it has filled a .grad: before that a None .grad read warns.
+GRADS_FILLED = [False]
+
+
 class Tensor:
     """An n-dimensional array recorded into nabla_like's graph IR.
+
+    `nb.Tensor(data, dtype=None, requires_grad=False)` is `nb.tensor(data, ...)`.
 
     Example:
         >>> x = nb.tensor([1.0, 2.0, 3.0])
@@ -23,21 +29,28 @@ class Tensor:
         array([2., 4., 6.], dtype=float32)
     """
 
-    __slots__ = ("_value", "grad", "__weakref__")
+    __slots__ = ("_value", "_grad", "__weakref__")
     __array_priority__ = 100  # NumPy defers binary operators to Tensor
 
     @staticmethod
     def _wrap(value: Value) -> "Tensor":
         t = object.__new__(Tensor)
         t._value = value
-        t.grad = None
+        t._grad = None
         return t
 
-    def __init__(self, data, dtype=None):
-        from .creation import tensor as make
-        other = make(data, dtype=dtype)
+    def __init__(self, data, dtype=None, requires_grad: bool = False):
+        from .creation import _dtype_arg, _grad_flag, _tensor
+        other = _tensor("Tensor", data, _dtype_arg("Tensor", dtype))
         self._value = other._value
-        self.grad = None
+        self._grad = None
+        if requires_grad is not False:
+            if _grad_flag("Tensor", requires_grad, self.dtype):
+                # a leaf of its own: its Value is new and names this object as its tensor
+                v = self._value
+                if other is data or v.requires_grad or v.ctx.level != 0:
+                    self._value = other.detach()._value
+                self.requires_grad_()
 
     # -- metadata ----------------------------------------------------------
     @property
@@ -106,6 +119,16 @@ class Tensor:
             return arr.copy()
         return arr
 
+    def to_numpy(self) -> np.ndarray:
+        """The data as a NumPy array (the same as `numpy()`).
+
+        Example:
+            >>> nb.arange(3).to_numpy()
+            array([0, 1, 2], dtype=int32)
+        """
+        from . import lazy
+        return lazy.to_numpy(self, "to_numpy")
+
     def item(self):
         """The value of a one-element tensor as a Python scalar."""
         from . import lazy
@@ -147,6 +170,80 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    # -- shape helpers and in-place updates (recorded as functional updates) --------------
+    def t(self) -> "Tensor":
+        """The transpose of a matrix; a 0-d or 1-d tensor is returned as is (torch's `t()`).
+
+        Example:
+            >>> nb.ones((2, 3)).t().shape
+            (3, 2)
+        """
+        if self.ndim < 2:
+            return self
+        if self.ndim > 2:
+            from .errors import ShapeError, raise_error
+            raise_error(ShapeError, "t", f"expects a tensor of at most 2 dimensions, got "
+                        f"{self._value.aval.short()}; use .mT or nb.swapaxes for batches")
+        from .ops.shape import transpose
+        return transpose(self)
+
+    def unbind(self, dim: int = 0) -> tuple:
+        """The slices of this tensor along `dim`, as a tuple (see nb.unbind).
+
+        Example:
+            >>> a, b = nb.ones((2, 3)).unbind()
+            >>> a.shape
+            (3,)
+        """
+        import nabla_like
+        unbind = getattr(nabla_like, "unbind", None)
+        if unbind is None:  # nb.unbind lives in ops/compat.py (not loaded in this build)
+            from .errors import UsageError, raise_error
+            raise_error(UsageError, "unbind", "nb.unbind is not available in this build")
+        return unbind(self, dim)
+
+    def __setitem__(self, index, value) -> None:
+        """`x[index] = value`: x becomes `x.at[index].set(value)`, recorded like `+=` (so it
+        is differentiable, and works under jit and grad). `value` is cast to x's dtype and
+        broadcast to the indexed shape. Only this tensor object changes: tensors computed
+        from x before, views included, keep the old values (unlike PyTorch's views).
+
+        Example:
+            >>> x = nb.zeros(4)
+            >>> x[1:3] = 5.0
+            >>> x.numpy()
+            array([0., 5., 5., 0.], dtype=float32)
+        """
+        from . import autograd
+        from .creation import _update_value
+        from .ops.indexing import _update
+        value = _update_value("setitem", value, self)
+        if isinstance(index, Tensor) and index.dtype.kind == "b" and index.shape == self.shape \
+                and value.ndim == 0:
+            # x[mask] = scalar: a select, so a traced mask works too (and nothing is read)
+            from .ops.elementwise import where
+            result = where(index, value, self)
+            if result.dtype is not self.dtype:
+                result = result.astype(self.dtype)
+        else:
+            result = _update("setitem", self, index, value, "set")
+        autograd.update_inplace(self, result)
+
+    def zero_(self) -> "Tensor":
+        """Set every element to zero in place, as `x[...] = 0` (`w.grad.zero_()` works
+        after backward(), as in PyTorch); returns self.
+
+        Example:
+            >>> x = nb.ones(2)
+            >>> x.zero_().numpy()
+            array([0., 0.], dtype=float32)
+        """
+        from . import autograd
+        from .core import full_in
+        aval = self._value.aval
+        return autograd.update_inplace(self, full_in(self._value.ctx, aval.shape, 0, aval.dtype,
+                                                     aval.weak))
+
     def __repr__(self) -> str:
         from . import lazy
         return lazy.format_tensor(self)
@@ -174,6 +271,27 @@ class Tensor:
 
     # -- autograd attributes -------------------------------------------------
     @property
+    def grad(self) -> "Tensor | None":
+        """The gradient backward() accumulated into this leaf, or None. Reading a parameter's
+        None `.grad` before any backward() ran warns (GradNotFilledWarning): arithmetic
+        on it would otherwise fail with an unexplained NoneType error."""
+        g = self._grad
+        if g is None and not GRADS_FILLED[0] and self._value.requires_grad:
+            import warnings
+            from .errors import GradNotFilledWarning, user_frame
+            frame = user_frame(2)
+            warnings.warn_explicit(
+                f"{self._value.aval.short()}.grad is None: backward() has not filled it yet "
+                f"(it fills .grad of the leaves with requires_grad=True that the loss "
+                f"depends on)", GradNotFilledWarning,
+                frame.f_code.co_filename if frame else "<unknown>", frame.f_lineno if frame else 0)
+        return g
+
+    @grad.setter
+    def grad(self, value) -> None:
+        self._grad = value
+
+    @property
     def requires_grad(self) -> bool:
         return self._value.requires_grad
 
@@ -186,6 +304,19 @@ class Tensor:
         from . import autograd
         autograd.set_requires_grad(self, flag)
         return self
+
+    @property
+    def grad_fn(self):
+        """What recorded this tensor's gradient history: None for leaves and for tensors
+        without history, else a GradFn naming the primitive (`.name`, `.next_functions`).
+
+        Example:
+            >>> w = nb.ones(2, requires_grad=True)
+            >>> (w * 2.0).grad_fn
+            GradFn(mul)
+        """
+        from . import autograd
+        return autograd.grad_fn_of(self._value)
 
     @property
     def is_leaf(self) -> bool:
@@ -201,7 +332,7 @@ class Tensor:
                           create_graph)
 
     def zero_grad(self) -> None:
-        self.grad = None
+        self._grad = None
 
     def detach(self) -> "Tensor":
         """The same values, cut from gradient history (see nb.stop_gradient)."""

@@ -15,10 +15,11 @@ import dataclasses
 from collections import OrderedDict
 from typing import Any, Callable
 
-from .errors import TreeError
+from .errors import ArgumentError, TreeError, raise_error
 
 __all__ = ["flatten", "unflatten", "map", "leaves", "structure", "register_pytree_node",
-           "register_dataclass", "TreeDef", "tree_map", "all_leaves_match", "sorted_keys"]
+           "register_dataclass", "TreeDef", "tree_map", "all_leaves_match", "sorted_keys",
+           "tree_flatten", "tree_unflatten", "tree_leaves", "tree_structure"]
 
 _registry: dict[type, tuple[Callable, Callable]] = {}
 
@@ -80,7 +81,25 @@ def _describe(t: TreeDef) -> str:
 
 def register_pytree_node(nodetype: type, flatten_fn: Callable, unflatten_fn: Callable) -> None:
     """Teach transforms a container type: `flatten_fn(x) -> (children, aux)` and
-    `unflatten_fn(aux, children) -> x` (aux must be hashable)."""
+    `unflatten_fn(aux, children) -> x` (aux must be hashable), as
+    jax.tree_util.register_pytree_node (also `nb.register_pytree_node`).
+
+    Example:
+        >>> class Pair:
+        ...     def __init__(self, a, b):
+        ...         self.a, self.b = a, b
+        >>> nb.register_pytree_node(Pair, lambda p: ((p.a, p.b), None),
+        ...                         lambda aux, children: Pair(*children))
+        >>> len(nb.tree_leaves(Pair(1.0, 2.0)))
+        2
+    """
+    if not isinstance(nodetype, type):
+        raise_error(ArgumentError, "register_pytree_node", f"nodetype must be a class, got "
+                    f"{nodetype!r}")
+    for name, fn in (("flatten_fn", flatten_fn), ("unflatten_fn", unflatten_fn)):
+        if not callable(fn):
+            raise_error(ArgumentError, "register_pytree_node", f"{name} must be a callable, "
+                        f"got {fn!r}")
     _registry[nodetype] = (flatten_fn, unflatten_fn)
 
 
@@ -147,7 +166,18 @@ def _sort_key(k):
 
 
 def flatten(tree, is_leaf: Callable[[Any], bool] | None = None) -> tuple[list, TreeDef]:
-    """(leaves, treedef) of a pytree, leaves in a fixed left-to-right order."""
+    """(leaves, treedef) of a pytree, leaves in a fixed left-to-right order (dict keys
+    sorted), as jax.tree_util.tree_flatten (also `nb.tree_flatten`). `is_leaf(x)` True
+    stops the walk at `x`.
+
+    Example:
+        >>> leaves, treedef = nb.tree_flatten({"b": 2.0, "a": (1.0, None)})
+        >>> leaves
+        [1.0, 2.0]
+    """
+    if is_leaf is not None and not callable(is_leaf):
+        raise_error(ArgumentError, "tree_flatten", f"is_leaf must be a callable or None, got "
+                    f"{is_leaf!r}")
     out: list = []
     return out, _flatten(tree, out, is_leaf)
 
@@ -165,7 +195,17 @@ def _flatten(x, out: list, is_leaf) -> TreeDef:
 
 
 def unflatten(treedef: TreeDef, leaves) -> Any:
-    """Rebuild a pytree of structure `treedef` from its leaves."""
+    """Rebuild a pytree of structure `treedef` from its leaves, as
+    jax.tree_util.tree_unflatten (also `nb.tree_unflatten`).
+
+    Example:
+        >>> leaves, treedef = nb.tree_flatten((1.0, [2.0]))
+        >>> nb.tree_unflatten(treedef, [x * 10 for x in leaves])
+        (10.0, [20.0])
+    """
+    if not isinstance(treedef, TreeDef):
+        raise_error(ArgumentError, "tree_unflatten", f"treedef must be a TreeDef (from "
+                    f"tree_flatten), got {treedef!r}")
     leaves = list(leaves)
     if len(leaves) < treedef.num_leaves:
         raise TreeError(f"unflatten: {treedef} needs {treedef.num_leaves} leaves, got {len(leaves)}")
@@ -199,15 +239,35 @@ def _unflatten(t: TreeDef, it):
 
 
 def leaves(tree, is_leaf=None) -> list:
+    """The leaves of a pytree in flattening order (also `nb.tree_leaves`).
+
+    Example:
+        >>> nb.tree_leaves({"w": 1.0, "b": [2.0, 3.0]})
+        [2.0, 3.0, 1.0]
+    """
     return flatten(tree, is_leaf)[0]
 
 
 def structure(tree, is_leaf=None) -> TreeDef:
+    """The TreeDef of a pytree (also `nb.tree_structure`).
+
+    Example:
+        >>> nb.tree_structure((1.0, {"a": 2.0}))
+        TreeDef((*, {'a': *}))
+    """
     return flatten(tree, is_leaf)[1]
 
 
 def map(fn: Callable, tree, *rest, is_leaf=None):  # noqa: A001 - mirrors jax.tree.map
-    """Apply `fn` to the leaves of `tree` (and the matching leaves of `rest`)."""
+    """Apply `fn` to the leaves of `tree` (and the matching leaves of `rest`), keeping the
+    structure, as jax.tree_util.tree_map (also `nb.tree_map`).
+
+    Example:
+        >>> nb.tree_map(lambda a, b: a + b, {"x": 1.0, "y": 2.0}, {"x": 10.0, "y": 20.0})
+        {'x': 11.0, 'y': 22.0}
+    """
+    if not callable(fn):
+        raise_error(ArgumentError, "tree_map", f"fn must be a callable, got {fn!r}")
     xs, treedef = flatten(tree, is_leaf)
     others = []
     for r in rest:
@@ -219,6 +279,12 @@ def map(fn: Callable, tree, *rest, is_leaf=None):  # noqa: A001 - mirrors jax.tr
 
 
 tree_map = map
+# The JAX / Nabla names (jax.tree_util.tree_flatten(tree) -> (leaves, treedef), ...),
+# also exported as nb.tree_flatten etc.
+tree_flatten = flatten
+tree_unflatten = unflatten
+tree_leaves = leaves
+tree_structure = structure
 
 
 def broadcast_prefix(prefix, tree, is_leaf=None) -> list:

@@ -233,10 +233,16 @@ def test_compiled_checks_its_signature():
         compiled(nb.ones(4))
 
 
-def test_python_ints_wrap_and_overflowing_dynamic_ints_are_errors():
+def test_python_ints_that_do_not_fit_their_dtype_are_range_errors():
     u = nb.tensor([5], dtype=nb.uint8)
-    close(nb.jit(lambda u: u + (-1))(u), [4])  # -1 wraps to 255 in uint8, as a cast would
-    with pytest.raises(nb.DTypeError, match="does not fit"):
+    close(nb.jit(lambda u: u + 250)(u), [255])
+    with pytest.raises(nb.RangeError, match="-1 is out of range for uint8"):  # as NumPy 2
+        nb.jit(lambda u: u + (-1))(u)
+    f = nb.jit(lambda x, n: x * n)
+    close(f(nb.ones(2), 3), [3, 3])
+    with pytest.raises(OverflowError, match="does not fit"):  # a cache hit: the value is new
+        f(nb.ones(2), 2**40)
+    with pytest.raises(nb.RangeError, match="out of range for int32"):  # a miss: traced
         nb.jit(lambda x, n: x * n)(nb.ones(2), 2**40)
 
 

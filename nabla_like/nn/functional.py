@@ -15,6 +15,7 @@ import math
 
 import nabla_like as nb  # the package's public ops, read at call time
 
+from ..args import as_bool, as_float, as_int, as_opt_int
 from ..dtypes import as_dtype, float32
 from ..errors import DTypeError, ShapeError, UsageError, raise_error
 from ..tensor import Tensor
@@ -40,12 +41,14 @@ def _short(x: Tensor) -> str:
 # ---------------------------------------------------------------------------
 def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
     """x where x >= 0, else negative_slope * x."""
+    negative_slope = as_float("leaky_relu", "negative_slope", negative_slope)
     x = _float_input("leaky_relu", x)
     return nb.where(x >= 0, x, x * negative_slope)
 
 
 def elu(x, alpha: float = 1.0) -> Tensor:
     """x where x > 0, else alpha * (exp(x) - 1)."""
+    alpha = as_float("elu", "alpha", alpha)
     x = _float_input("elu", x)
     return nb.where(x > 0, x, alpha * nb.expm1(nb.minimum(x, 0.0)))
 
@@ -55,6 +58,7 @@ def relu6(x) -> Tensor:
 
 
 def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    min_val, max_val = as_float("hardtanh", "min_val", min_val), as_float("hardtanh", "max_val", max_val)
     return nb.clip(_float_input("hardtanh", x), min_val, max_val)
 
 
@@ -108,6 +112,7 @@ def embedding(indices, weight, padding_idx: int | None = None) -> Tensor:
         >>> F.embedding(nb.tensor([[0, 2]]), nb.eye(3)).shape
         (1, 2, 3)
     """
+    padding_idx = as_opt_int("embedding", "padding_idx", padding_idx)
     indices, weight = _int_input("embedding", indices), _float_input("embedding", weight)
     if weight.ndim != 2:
         raise_error(ShapeError, "embedding", f"weight must be 2-D [num_embeddings, dim], got "
@@ -144,6 +149,7 @@ def dropout(key, x, rate: float = 0.5, training: bool = True) -> Tensor:
     Example:
         >>> F.dropout(nb.random.key(0), nb.ones((4,)), 0.5)
     """
+    rate, training = as_float("dropout", "rate", rate), as_bool("dropout", "training", training)
     x = _float_input("dropout", x)
     if not 0.0 <= rate <= 1.0:
         raise_error(UsageError, "dropout", f"rate must be in [0, 1], got {rate!r}")
@@ -185,6 +191,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -
     Example:
         >>> F.layer_norm(x, (x.shape[-1],))
     """
+    eps = as_float("layer_norm", "eps", eps, min=0.0)
     x = _float_input("layer_norm", x)
     axes = _normalized_axes("layer_norm", x, normalized_shape)
     mean = nb.mean(x, axis=axes, keepdims=True)
@@ -196,6 +203,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -
 def rms_norm(x, normalized_shape, weight=None, eps: float | None = None) -> Tensor:
     """x / sqrt(mean(x**2) + eps) over the trailing `normalized_shape` dimensions, times
     `weight`; eps defaults to the dtype's machine epsilon (as PyTorch)."""
+    eps = None if eps is None else as_float("rms_norm", "eps", eps, min=0.0)
     x = _float_input("rms_norm", x)
     axes = _normalized_axes("rms_norm", x, normalized_shape)
     eps = float(nb.finfo(x.dtype).eps) if eps is None else eps
@@ -221,6 +229,8 @@ def _scale_shift(y: Tensor, weight, bias) -> Tensor:
 def group_norm(x, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     """Normalize [N, C, ...] over groups of C // num_groups channels (and all spatial
     positions), then apply per-channel `weight` and `bias`."""
+    eps = as_float("group_norm", "eps", eps, min=0.0)
+    num_groups = as_int("group_norm", "num_groups", num_groups, min=1)
     x = _float_input("group_norm", x)
     if x.ndim < 2:
         raise_error(ShapeError, "group_norm", f"expects [N, C, ...], got {_short(x)}")
@@ -247,6 +257,9 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
     PyTorch); the BatchNorm modules store them. Example:
         >>> y, mean, var = F.batch_norm(x, mean, var, training=True, return_stats=True)
     """
+    op = "batch_norm"
+    training, return_stats = as_bool(op, "training", training), as_bool(op, "return_stats", return_stats)
+    momentum, eps = as_float(op, "momentum", momentum), as_float(op, "eps", eps, min=0.0)
     x = _float_input("batch_norm", x)
     if x.ndim < 2:
         raise_error(ShapeError, "batch_norm", f"expects [N, C, ...], got {_short(x)}")
@@ -316,6 +329,7 @@ def l1_loss(input, target, reduction: str = "mean") -> Tensor:
 
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
     """0.5 d**2 where |d| < delta, else delta (|d| - 0.5 delta), d = input - target."""
+    delta = as_float("huber_loss", "delta", delta)
     input, target = _float_input("huber_loss", input), _float_input("huber_loss", target)
     _same_shape("huber_loss", input, target)
     if delta <= 0:
@@ -327,6 +341,7 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Te
 
 def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """huber_loss / beta (PyTorch's smooth L1)."""
+    beta = as_float("smooth_l1_loss", "beta", beta)
     return huber_loss(input, target, reduction, beta) / beta
 
 
@@ -341,6 +356,8 @@ def cross_entropy(input, target, reduction: str = "mean", label_smoothing: float
         >>> F.cross_entropy(nb.zeros((2, 3)), nb.tensor([0, 2]))
         Tensor(1.0986123 : f32[])
     """
+    label_smoothing = as_float("cross_entropy", "label_smoothing", label_smoothing)
+    ignore_index = as_int("cross_entropy", "ignore_index", ignore_index)
     input = _float_input("cross_entropy", input)
     target = to_tensor(target, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
@@ -375,6 +392,7 @@ def cross_entropy(input, target, reduction: str = "mean", label_smoothing: float
 
 def nll_loss(input, target, reduction: str = "mean", ignore_index: int = -100) -> Tensor:
     """Negative log-likelihood of log-probabilities `input` [N, C, ...] at integer `target`."""
+    ignore_index = as_int("nll_loss", "ignore_index", ignore_index)
     input = _float_input("nll_loss", input)
     target = _int_input("nll_loss", target)
     class_axis = 0 if input.ndim == 1 else 1
@@ -414,6 +432,7 @@ def binary_cross_entropy_with_logits(input, target, reduction: str = "mean",
 def kl_div(input, target, reduction: str = "mean", log_target: bool = False) -> Tensor:
     """KL divergence with `input` as log-probabilities (PyTorch's convention):
     target * (log target - input); reduction "batchmean" divides the sum by the batch size."""
+    log_target = as_bool("kl_div", "log_target", log_target)
     input, target = _float_input("kl_div", input), _float_input("kl_div", target)
     _same_shape("kl_div", input, target)
     if log_target:
@@ -439,6 +458,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     Example:
         >>> F.scaled_dot_product_attention(q, k, v, is_causal=True)
     """
+    is_causal = as_bool("scaled_dot_product_attention", "is_causal", is_causal)
+    dropout_p = as_float("scaled_dot_product_attention", "dropout_p", dropout_p)
+    scale = None if scale is None else as_float("scaled_dot_product_attention", "scale", scale)
+    if dropout_key is not None:
+        dropout_key = to_tensor(dropout_key, "scaled_dot_product_attention")
     op = "scaled_dot_product_attention"
     q, k, v = (_float_input(op, t) for t in (query, key, value))
     if q.ndim < 2 or k.ndim < 2 or v.ndim < 2 or q.shape[-1] != k.shape[-1] \

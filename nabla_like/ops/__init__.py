@@ -6,6 +6,8 @@ This module gathers the public functions and installs Tensor's operator methods.
 """
 from __future__ import annotations
 
+import sys as _sys
+
 from . import call, control, conv, elementwise, indexing, linalg, random, reduce, shape  # noqa: F401
 from . import custom, remat  # noqa: F401  (higher-order: custom rules, rematerialization)
 from . import decomp  # noqa: F401  (decompositions: public in nabla_like.linalg, not nb.*)
@@ -24,8 +26,19 @@ from .linalg import *  # noqa: F401,F403
 from .random import *  # noqa: F401,F403  (the stateful API: seed, gaussian, rand, randn)
 from .reduce import *  # noqa: F401,F403
 from .shape import *  # noqa: F401,F403
+from . import sort as _sort_family  # noqa: F401  (sort, argsort, topk: the sort primitive)
+from .sort import *  # noqa: F401,F403
+from . import compat  # noqa: F401  (NumPy/JAX/torch/Nabla names built from the ops above)
+from .compat import *  # noqa: F401,F403
 normal = random.gaussian          # nb.normal(shape): stateful; nb.random.normal(key, shape)
 uniform = random.stateful_uniform  # nb.uniform(shape, low, high); nb.random.uniform(key, ...)
+
+# The public names: each family's __all__ (its helpers and primitives stay internal).
+# (Looked up in sys.modules: the star imports rebind names like `remat` to functions.)
+__all__ = sorted({name for family in ("activations", "control", "conv", "custom", "remat",
+                                      "bitwise", "elementwise", "indexing", "linalg", "random",
+                                      "reduce", "shape", "sort", "compat")
+                  for name in _sys.modules[f"{__name__}.{family}"].__all__} | {"normal", "uniform"})
 
 from . import folding  # noqa: F401,E402  (attaches peephole folds to the primitives above)
 from ..tensor import Tensor  # noqa: E402
@@ -55,7 +68,8 @@ _METHODS = ("reshape", "transpose", "permute", "swapaxes", "moveaxis", "broadcas
             "expm1", "sqrt", "rsqrt", "square", "sin", "cos", "tan", "tanh", "sigmoid", "relu",
             "abs", "sign", "floor", "ceil", "round", "clip", "maximum", "minimum", "where",
             "take", "take_along_axis", "dot", "matmul", "isnan", "isinf", "isfinite",
-            "logical_not", "pow", "astype", "cast", "outer", "gather", "norm", "view")
+            "logical_not", "pow", "astype", "cast", "outer", "gather", "norm", "view",
+            "sort", "argsort", "topk", "diagonal", "trace", "ravel", "clamp", "unbind", "nonzero")
 
 
 def _install_tensor_methods() -> None:

@@ -10,7 +10,8 @@ import numpy as np
 from .. import creation as _creation
 from ..core import Context, Primitive, bind, context_of, full_in, record
 from ..dtypes import DType, as_dtype, result_type, scalar_dtype
-from ..errors import AxisError, DTypeError, ShapeError, raise_error
+from ..args import as_bool, as_int  # noqa: F401  (re-exported to the families)
+from ..errors import ArgumentError, AxisError, DTypeError, NablaError, ShapeError, raise_error
 from ..ir import Aval
 from ..tensor import Tensor
 
@@ -28,13 +29,17 @@ def to_tensor(x, op: str = "op", ctx: Context | None = None) -> Tensor:
     if isinstance(x, (int, float, bool)):
         if ctx is None:
             ctx = context_of(())
-        return full_in(ctx, (), x, scalar_dtype(x), weak=True)
+        return full_in(ctx, (), x, scalar_dtype(x), weak=True, op=op)
+    if x is None:
+        raise_error(DTypeError, op, "got None where a tensor is needed (a .grad read before "
+                    "backward() filled it, or a function that returned nothing?)")
     try:
         return _creation.tensor(x)
     except (TypeError, ValueError) as e:
-        if isinstance(e, DTypeError):
+        if isinstance(e, NablaError) and op == "op":
             raise
-        raise_error(DTypeError, op, f"cannot use a {type(x).__name__} as a tensor operand ({e})")
+        why = str(e).split("\n")[0].removeprefix("tensor: ")
+        raise_error(DTypeError, op, f"cannot use a {type(x).__name__} as a tensor operand ({why})")
 
 
 def fmt_shapes(*xs) -> str:
@@ -136,8 +141,9 @@ def promote(op: str, *args, kinds: str | None = None, dtype: DType | None = None
         if isinstance(a, Tensor):
             pairs.append((a.dtype, a._value.aval.weak))
         else:
-            pairs.append((scalar_dtype(a.item() if isinstance(a, np.generic) else a),
-                          not isinstance(a, np.generic)))
+            # NumPy scalars are strong and keep their dtype (NEP 50), Python scalars are weak
+            pairs.append((as_dtype(a.dtype), False) if isinstance(a, np.generic)
+                         else (scalar_dtype(a), True))
     if dtype is None:
         out_dtype, weak = result_type(*pairs)
     else:
@@ -153,7 +159,7 @@ def promote(op: str, *args, kinds: str | None = None, dtype: DType | None = None
             out.append(broadcast_to_shape(a, shape))
         else:
             value = a.item() if isinstance(a, np.generic) else a
-            out.append(full_in(ctx, shape, value, out_dtype, weak))
+            out.append(full_in(ctx, shape, value, out_dtype, weak, op=op))
     return out
 
 
@@ -191,7 +197,7 @@ def _promote_pair(op: str, x, y, kinds):
         return None
     if kinds is not None and dtype.kind not in kinds:
         return None
-    c = full_in(t._value.ctx, aval.shape, s, dtype, aval.weak)
+    c = full_in(t._value.ctx, aval.shape, s, dtype, aval.weak, op=op)
     return [t, c] if first else [c, t]
 
 
@@ -201,27 +207,33 @@ def _bad_kind(op: str, kinds: str, operands) -> None:
     raise_error(DTypeError, op, f"expects {allowed} operands, got {fmt_shapes(*operands)}")
 
 
-def canonical_axis(op: str, axis: int, ndim: int) -> int:
-    try:
-        axis = int(axis)
-    except TypeError:
-        raise_error(AxisError, op, f"axis must be an int, got {axis!r}")
+def canonical_axis(op: str, axis: int, ndim: int, name: str = "axis") -> int:
+    """`axis` as a non-negative axis of a rank-`ndim` tensor (0-d tensors take 0 and -1)."""
+    if type(axis) is not int:
+        if isinstance(axis, (tuple, list)):
+            raise_error(AxisError, op, f"takes a single {name} (an int), got {axis!r}")
+        axis = as_int(op, name, axis)
     if not -ndim <= axis < max(ndim, 1) or (ndim == 0 and axis not in (0, -1)):
-        raise_error(AxisError, op, f"axis {axis} is out of range for a tensor of rank {ndim}")
+        raise_error(AxisError, op, f"{name} {axis} is out of range for a tensor of rank {ndim}")
     return axis % ndim if ndim else 0
 
 
-def canonical_axes(op: str, axis, ndim: int) -> tuple[int, ...]:
+def canonical_axes(op: str, axis, ndim: int, name: str = "axis") -> tuple[int, ...]:
     """None -> all axes; int or sequence -> sorted, unique, non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
-    if isinstance(axis, (int, np.integer)):
+    if type(axis) is int or not isinstance(axis, (tuple, list)):
+        if isinstance(axis, (str, bytes)) or not hasattr(axis, "__index__"):
+            raise_error(ArgumentError, op, f"{name} must be an int, a tuple of ints or None, "
+                        f"got {axis!r}")
         axis = (axis,)
     out = []
     for a in axis:
-        if not -ndim <= int(a) < ndim:
-            raise_error(AxisError, op, f"axis {a} is out of range for a tensor of rank {ndim}")
-        out.append(int(a) % ndim)
+        if type(a) is not int:
+            a = as_int(op, name, a)
+        if not -ndim <= a < ndim:
+            raise_error(AxisError, op, f"{name} {a} is out of range for a tensor of rank {ndim}")
+        out.append(a % ndim)
     if len(set(out)) != len(out):
         raise_error(AxisError, op, f"repeated axis in {tuple(axis)}")
     return tuple(sorted(out))

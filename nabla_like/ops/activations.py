@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from ..args import as_bool, as_choice
 from ..core import bind, full_in
 from ..dtypes import default_float
 from ..tensor import Tensor
@@ -58,11 +59,15 @@ def relu(x) -> Tensor:
 
 def gelu(x, approximate: bool = False) -> Tensor:
     """Gaussian error linear unit: x * Phi(x) with Phi the standard normal CDF, in the
-    exact erf form, or the tanh approximation when `approximate=True`.
+    exact erf form, or the tanh approximation when `approximate=True` (PyTorch's
+    `approximate="tanh"`; "none" is the exact form).
 
     Example:
         >>> nb.gelu(nb.tensor([-1.0, 0.0, 1.0]))
     """
+    if isinstance(approximate, str):  # PyTorch's spelling: "none" or "tanh"
+        approximate = as_choice("gelu", "approximate", approximate, ("none", "tanh")) == "tanh"
+    approximate = as_bool("gelu", "approximate", approximate)
     x = _float("gelu", x)
     if approximate:
         inner = ew.mul(ew.add(x, ew.mul(ew.integer_pow(x, 3), 0.044715)), math.sqrt(2 / math.pi))

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from .. import tree as tree_util
+from ..args import as_bool, as_callable, as_int
 from ..core import Primitive, bind
 from ..dtypes import int32
 from ..errors import DTypeError, ShapeError, TransformError, raise_error
@@ -121,6 +122,8 @@ def cond(pred, true_fn: Callable, false_fn: Callable, *operands):
     Example:
         >>> nb.cond(x > 0, lambda x: x * 2, lambda x: -x, x)
     """
+    as_callable("cond", "true_fn", true_fn)
+    as_callable("cond", "false_fn", false_fn)
     pred = to_tensor(pred, "cond")
     if pred.shape != ():
         raise_error(ShapeError, "cond", f"the predicate must be a scalar, got "
@@ -317,6 +320,8 @@ def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = 
         ...     return h, nb.sum(h)
         >>> h, ys = nb.scan(step, h0, xs)
     """
+    as_callable("scan", "f", f)
+    reverse = as_bool("scan", "reverse", reverse)
     carry, carry_tree = _flatten_operands("scan", init)
     carry = [_strong(t) for t in carry]
     xs_leaves, _ = _flatten_operands("scan", xs) if xs is not None else ([], None)
@@ -327,15 +332,14 @@ def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = 
                         f"{x._value.aval.short()}")
         lengths.add(x.shape[0])
     if length is not None:
-        length = _static_int("scan", "length", length)
+        length = as_int("scan", "length", length, min=0)
         lengths.add(length)
     if len(lengths) != 1:
         raise_error(ShapeError, "scan", "no length: pass xs or length=" if not lengths else
                     f"the scanned inputs disagree on the length: {sorted(lengths)}")
     length = lengths.pop()
-    unroll = length if unroll is True else 1 if unroll is False else _static_int("scan", "unroll", unroll)
-    if unroll < 1:
-        raise_error(TransformError, "scan", f"unroll must be >= 1, got {unroll}")
+    unroll = length if unroll is True else 1 if unroll is False else as_int("scan", "unroll",
+                                                                            unroll, min=1)
     pair_tree = tree_util.structure((init, xs))
     in_avals = _avals(carry) + [_slice_aval(x._value.aval) for x in xs_leaves]
     body, out_tree = trace_fn("scan", f, pair_tree, in_avals)
@@ -349,7 +353,7 @@ def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = 
         raise_error(TransformError, "scan", f"the body returns the carry "
                     f"{_describe(body.out_avals[:n])} but the initial carry is "
                     f"{_describe(_avals(carry))}; shapes and dtypes must stay the same")
-    outs = _bind_scan(body, [], carry, xs_leaves, length=length, reverse=bool(reverse), unroll=unroll)
+    outs = _bind_scan(body, [], carry, xs_leaves, length=length, reverse=reverse, unroll=unroll)
     return (tree_util.unflatten(carry_tree, outs[:n]),
             tree_util.unflatten(out_tree.children[1], outs[n:]))
 
@@ -361,15 +365,6 @@ def _strong(t: Tensor) -> Tensor:
     return cast(t, t.dtype, False)
 
 
-def _static_int(op: str, name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, Tensor):
-            raise_error(TransformError, op, f"{name} must be a Python int (a static value), got "
-                        f"a tensor {value._value.aval.short()}")
-        raise_error(TransformError, op, f"{name} must be a Python int, got {value!r}")
-    return value
-
-
 def map(f: Callable, xs):  # noqa: A001 - jax.lax.map's name
     """`f` applied to each slice of `xs` along its leading axis, stacked: a scan without a
     carry (sequential, unlike vmap).
@@ -377,6 +372,7 @@ def map(f: Callable, xs):  # noqa: A001 - jax.lax.map's name
     Example:
         >>> nb.map(lambda row: nb.sum(row ** 2), nb.ones((4, 3)))
     """
+    as_callable("map", "f", f)
     _, ys = scan(lambda carry, x: ((), f(x)), (), xs)
     return ys
 
@@ -596,8 +592,10 @@ def while_loop(cond_fn: Callable, body_fn: Callable, init, max_steps: int | None
     Example:
         >>> nb.while_loop(lambda x: nb.sum(x) < 10.0, lambda x: x * 2.0, nb.ones((2,)))
     """
+    as_callable("while_loop", "cond_fn", cond_fn)
+    as_callable("while_loop", "body_fn", body_fn)
     if max_steps is not None:
-        return _bounded_while(cond_fn, body_fn, init, _static_int("while_loop", "max_steps", max_steps))
+        return _bounded_while(cond_fn, body_fn, init, as_int("while_loop", "max_steps", max_steps, min=0))
     carry, tree = _flatten_operands("while_loop", init)
     carry = [_strong(t) for t in carry]
     in_tree = tree_util.structure((init,))
@@ -638,15 +636,21 @@ def fori_loop(lower, upper, body_fn: Callable, init_val):
     """
     from ..core import current_context, full_in
     from .elementwise import add, cast, less
-    if isinstance(lower, int) and isinstance(upper, int) and not isinstance(lower, bool) \
-            and not isinstance(upper, bool):
+    as_callable("fori_loop", "body_fn", body_fn)
+    if not isinstance(lower, Tensor) and not isinstance(upper, Tensor):
+        lower, upper = as_int("fori_loop", "lower", lower), as_int("fori_loop", "upper", upper)
         def step(state, _):
             i, val = state
             return (add(i, 1), body_fn(i, val)), None
         i0 = full_in(current_context(), (), lower, int32)
         (_, val), _ = scan(step, (i0, init_val), None, length=max(upper - lower, 0))
         return val
-    lo, hi = cast(to_tensor(lower, "fori_loop"), int32), cast(to_tensor(upper, "fori_loop"), int32)
+    lo, hi = to_tensor(lower, "fori_loop"), to_tensor(upper, "fori_loop")
+    for name, bound in (("lower", lo), ("upper", hi)):
+        if bound.shape != () or bound.dtype.kind not in "iu":
+            raise_error(DTypeError, "fori_loop", f"{name} must be an integer scalar, got "
+                        f"{bound._value.aval.short()}")
+    lo, hi = cast(lo, int32), cast(hi, int32)
     _, _, val = while_loop(lambda s: less(s[0], s[1]),
                            lambda s: (add(s[0], 1), s[1], body_fn(s[0], s[2])), (lo, hi, init_val))
     return val

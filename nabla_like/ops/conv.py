@@ -21,9 +21,10 @@ import math
 
 import numpy as np
 
+from ..args import as_bool, as_int, as_int_tuple
 from ..core import Primitive, bind, context_of, full_in
 from ..dtypes import int32, result_type
-from ..errors import DTypeError, ShapeError, raise_error
+from ..errors import ArgumentError, ArgumentValueError, DTypeError, ShapeError, raise_error
 from ..ir import Aval
 from ..tensor import Tensor
 from ._common import add_any, batch_size, cast, move_bdim, to_tensor
@@ -120,11 +121,15 @@ def conv_general_dilated(lhs, rhs, *, window_strides=None, padding=None, lhs_dil
     lhs, rhs = _float_pair("conv_general_dilated", lhs, rhs)
     ns = max(lhs.ndim - 2, 0)
     ones = (1,) * ns
-    padding = ((0, 0),) * ns if padding is None else padding
-    return _conv(lhs, rhs, ones if window_strides is None else tuple(int(s) for s in window_strides),
-                 padding, ones if lhs_dilation is None else tuple(int(d) for d in lhs_dilation),
-                 ones if rhs_dilation is None else tuple(int(d) for d in rhs_dilation),
-                 feature_group_count, batch_group_count)
+    op = "conv_general_dilated"
+
+    def ints(name, value):
+        return ones if value is None else as_int_tuple(op, name, value, min=1)
+    padding = ((0, 0),) * ns if padding is None else _pairs(op, padding)
+    return _conv(lhs, rhs, ints("window_strides", window_strides), padding,
+                 ints("lhs_dilation", lhs_dilation), ints("rhs_dilation", rhs_dilation),
+                 as_int(op, "feature_group_count", feature_group_count, min=1),
+                 as_int(op, "batch_group_count", batch_group_count, min=1))
 
 
 @conv_general_dilated_p.def_jvp
@@ -289,13 +294,22 @@ def _insert_window_dim(params: dict, at: int) -> dict:
 def _window_params(x: Tensor, window_dimensions, window_strides=None, padding=None,
                    base_dilation=None, window_dilation=None) -> dict:
     ones = (1,) * x.ndim
-    return {"window_dimensions": tuple(int(w) for w in window_dimensions),
-            "window_strides": ones if window_strides is None else tuple(int(s) for s in window_strides),
-            "padding": ((0, 0),) * x.ndim if padding is None else
-            tuple((int(lo), int(hi)) for lo, hi in padding),
-            "base_dilation": ones if base_dilation is None else tuple(int(d) for d in base_dilation),
-            "window_dilation": ones if window_dilation is None else
-            tuple(int(d) for d in window_dilation)}
+    def ints(name, value):
+        return ones if value is None else as_int_tuple("reduce_window", name, value, min=1)
+    return {"window_dimensions": as_int_tuple("reduce_window", "window_dimensions",
+                                              window_dimensions, min=1),
+            "window_strides": ints("window_strides", window_strides),
+            "padding": ((0, 0),) * x.ndim if padding is None else _pairs("reduce_window", padding),
+            "base_dilation": ints("base_dilation", base_dilation),
+            "window_dilation": ints("window_dilation", window_dilation)}
+
+
+def _pairs(op: str, padding) -> Pairs:
+    """Explicit (lo, hi) padding pairs, one per dim (negative values crop)."""
+    if not isinstance(padding, (tuple, list)) or not all(
+            isinstance(p, (tuple, list)) and len(p) == 2 for p in padding):
+        raise_error(ArgumentError, op, f"padding must be (lo, hi) pairs of ints, got {padding!r}")
+    return tuple(as_int_tuple(op, "padding", p) for p in padding)
 
 
 reduce_window_sum_p = _window_primitive("reduce_window_sum", linear=True)
@@ -498,11 +512,12 @@ def _float_pair(op: str, x, w) -> tuple[Tensor, Tensor]:
 
 def _ints(op: str, name: str, value, n: int, low: int = 1) -> Ints:
     """An int or n ints, each at least `low`."""
-    values = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(values) != n or not all(isinstance(v, (int, np.integer)) and v >= low for v in values):
+    values = as_int_tuple(op, name, value, length=n)
+    if not all(v >= low for v in values):
         bound = "positive" if low == 1 else "non-negative"
-        raise_error(ShapeError, op, f"{name} must be a {bound} int or {n} of them, got {value!r}")
-    return tuple(int(v) for v in values)
+        raise_error(ArgumentValueError, op, f"{name} must be a {bound} int or {n} of them, "
+                    f"got {value!r}")
+    return values
 
 
 def _conv_padding(op: str, padding, sizes: Ints, kernel: Ints, strides: Ints,
@@ -515,19 +530,20 @@ def _conv_padding(op: str, padding, sizes: Ints, kernel: Ints, strides: Ints,
         if mode == "VALID":
             return ((0, 0),) * n
         if mode != "SAME":
-            raise_error(ShapeError, op, f"padding must be 'SAME', 'VALID' or ints, got {padding!r}")
+            raise_error(ArgumentValueError, op, f"padding must be 'SAME', 'VALID' or ints, "
+                        f"got {padding!r}")
         pads = []
         for size, k, s, d in zip(sizes, kernel, strides, dilation):
             total = max((-(-size // s) - 1) * s + _dilate(k, d) - size, 0)
             pads.append((total // 2, total - total // 2))
         return tuple(pads)
-    if not isinstance(padding, (int, np.integer)) and len(padding) == n and all(
-            not isinstance(p, (int, np.integer)) for p in padding):
-        pairs = tuple(tuple(p) for p in padding)
-        if all(len(p) == 2 and all(isinstance(v, (int, np.integer)) and v >= 0 for v in p)
-               for p in pairs):
-            return tuple((int(lo), int(hi)) for lo, hi in pairs)
-        raise_error(ShapeError, op, f"padding pairs must be non-negative (lo, hi) ints, got {padding!r}")
+    if isinstance(padding, (tuple, list)) and len(padding) == n and all(
+            isinstance(p, (tuple, list)) for p in padding):
+        pairs = tuple(as_int_tuple(op, "padding", p, min=0) for p in padding)
+        if all(len(p) == 2 for p in pairs):
+            return pairs
+        raise_error(ArgumentValueError, op, f"padding pairs must be non-negative (lo, hi) ints, "
+                    f"got {padding!r}")
     return tuple((p, p) for p in _ints(op, "padding", padding, n, low=0))
 
 
@@ -710,6 +726,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad: bool =
         >>> nb.avg_pool2d(nb.ones((1, 1, 4, 4)), 2, padding=1, count_include_pad=False).shape
         (1, 1, 3, 3)
     """
+    count_include_pad = as_bool("avg_pool2d", "count_include_pad", count_include_pad)
     x, unbatched, params = _pool_args("avg_pool2d", x, kernel_size, stride, padding)
     total = bind(reduce_window_sum_p, x, **params)
     if count_include_pad:
@@ -754,10 +771,10 @@ def adaptive_avg_pool2d(x, output_size) -> Tensor:
         raise_error(DTypeError, op, f"expects a floating-point input, got {_short(x)}")
     x, unbatched = _batched_input(op, x, 2)
     sizes = x.shape[2:]
-    if isinstance(output_size, (int, np.integer)) or output_size is None:
+    if not isinstance(output_size, (tuple, list)):
         output_size = (output_size, output_size)
     if len(output_size) != 2:
-        raise_error(ShapeError, op, f"output_size must be an int or a pair, got {output_size!r}")
+        raise_error(ArgumentValueError, op, f"output_size must be an int or a pair, got {output_size!r}")
     out_sizes = tuple(n if m is None else m for n, m in zip(sizes, output_size))
     _ints(op, "output_size", out_sizes, 2)
     if any(n == 0 for n in sizes):

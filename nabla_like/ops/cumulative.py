@@ -9,6 +9,7 @@ when it contains zeros; being composites, they differentiate again for free.
 """
 from __future__ import annotations
 
+from ..args import as_bool
 from ..core import Primitive, bind, full_in
 from ..ir import Aval
 from ..tensor import Tensor
@@ -128,9 +129,10 @@ def cumsum(x, axis=None, reverse: bool = False) -> Tensor:
         Tensor([1. 3. 6.] : f32[3])
     """
     x, axis = _prepare("cumsum", x, axis)
+    reverse = as_bool("cumsum", "reverse", reverse)
     if x.shape[axis] <= 1:
         return x
-    return bind(cumsum_p, x, axis=axis, reverse=bool(reverse))
+    return bind(cumsum_p, x, axis=axis, reverse=reverse)
 
 
 # ---------------------------------------------------------------------------
@@ -169,9 +171,10 @@ def cumprod(x, axis=None, reverse: bool = False) -> Tensor:
         Tensor([1. 2. 6.] : f32[3])
     """
     x, axis = _prepare("cumprod", x, axis)
+    reverse = as_bool("cumprod", "reverse", reverse)
     if x.shape[axis] <= 1:
         return x
-    return bind(cumprod_p, x, axis=axis, reverse=bool(reverse))
+    return bind(cumprod_p, x, axis=axis, reverse=reverse)
 
 
 __all__ = ["cumprod", "cumsum"]

@@ -20,6 +20,7 @@ import functools
 from typing import Callable
 
 from .. import tree as tree_util
+from ..args import as_callable
 from ..core import Primitive, bind
 from ..errors import ShapeError, TransformError, raise_error
 from ..ir import Aval, ClosedGraph
@@ -106,10 +107,12 @@ class _Custom:
     kind: str
 
     def __init__(self, fun: Callable, nondiff_argnums=()):
+        from ..transforms.arguments import check_argnums
+        as_callable(self.kind, "fun", fun)
         functools.update_wrapper(self, fun)
         self.fun = fun
-        nums = (nondiff_argnums,) if isinstance(nondiff_argnums, int) else tuple(nondiff_argnums)
-        self.nondiff_argnums = tuple(sorted(set(nums)))
+        nums = check_argnums(self.kind, nondiff_argnums, fun, "nondiff_argnums", allow_empty=True)
+        self.nondiff_argnums = tuple(sorted(nums))
         self._rules: dict = {}
 
     def _check_defined(self) -> None:
@@ -174,7 +177,8 @@ class custom_vjp(_Custom):
         self.fwd = self.bwd = None
 
     def defvjp(self, fwd: Callable, bwd: Callable) -> "custom_vjp":
-        self.fwd, self.bwd = fwd, bwd
+        self.fwd = as_callable("custom_vjp.defvjp", "fwd", fwd)
+        self.bwd = as_callable("custom_vjp.defvjp", "bwd", bwd)
         return self
 
     def _check_defined(self) -> None:
@@ -327,7 +331,7 @@ class custom_jvp(_Custom):
         self.jvp = None
 
     def defjvp(self, jvp: Callable) -> Callable:
-        self.jvp = jvp
+        self.jvp = as_callable("custom_jvp.defjvp", "jvp", jvp)
         return jvp
 
     def _check_defined(self) -> None:

@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 
+from ..args import as_bool, as_int
 from ..core import Primitive, bind, full_in
 from ..dtypes import DType, as_dtype, bool_, default_float
 from ..errors import DTypeError, raise_error
@@ -164,7 +165,7 @@ def integer_pow(x, n: int) -> Tensor:
         >>> nb.integer_pow(nb.tensor([-2.0, 3.0]), 3)
     """
     x = to_tensor(x, "integer_pow")
-    n = int(n)
+    n = as_int("integer_pow", "n", n)
     if x.dtype.kind not in NUMERIC:
         raise_error(DTypeError, "pow", f"expects a numeric base, got {x._value.aval.short()}")
     if n < 0 and x.dtype.kind != "f":
@@ -549,7 +550,7 @@ def floor_divide(x, y) -> Tensor:
         return select(fix, sub(q, 1), q)
     # NumPy's float algorithm: (x - fmod(x, y)) / y is integral up to rounding error.
     q = div(sub(x, rem), y)
-    return round(select(fix, sub(q, 1.0), q))
+    return select(equal(y, 0.0), div(x, y), round(select(fix, sub(q, 1.0), q)))  # x // 0: +-inf
 
 
 # ---------------------------------------------------------------------------
@@ -602,16 +603,31 @@ select_p.def_batch(elementwise_batch(select_p))
 
 def select(pred: Tensor, x: Tensor, y: Tensor) -> Tensor:
     """`where` for operands already of one shape and dtype (pred bool)."""
+    if type(pred) is not Tensor or type(x) is not Tensor or type(y) is not Tensor:
+        pred, x, y = (to_tensor(v, "select") for v in (pred, x, y))
     return bind(select_p, pred, x, y)
 
 
-def where(condition, x, y) -> Tensor:
+def where(condition, x=None, y=None, *, size=None, fill_value=None) -> Tensor:
     """Elementwise `x if condition else y`, with broadcasting (nonzero conditions are true).
+
+    With `condition` alone it is `nb.nonzero(condition, size=..., fill_value=...)`, as
+    np.where and jnp.where: a tuple of index tensors (eager only unless `size` is given).
 
     Example:
         >>> x = nb.tensor([-1.0, 2.0])
         >>> nb.where(x > 0, x, 0.0)
+        >>> nb.where(x > 0)
     """
+    if x is None and y is None:
+        from .compat import nonzero
+        return nonzero(condition, size=size, fill_value=fill_value)
+    from ..errors import ArgumentError
+    if x is None or y is None:
+        raise_error(ArgumentError, "where", "takes either condition alone or condition, x and y")
+    if size is not None or fill_value is not None:
+        raise_error(ArgumentError, "where", "size and fill_value go with the one-argument form "
+                    "where(condition) only")
     cond = to_tensor(condition, "where")
     if cond.dtype is not bool_:
         cond = not_equal(cond, 0)
@@ -655,6 +671,11 @@ def _convert_abstract_eval(x: Aval, *, dtype: DType, weak: bool = False) -> Aval
 
 
 def convert(x: Tensor, dtype: DType, weak: bool = False) -> Tensor:
+    """`x` converted to `dtype` (StableHLO convert); `weak` marks a weakly typed result.
+    Users want `cast`, which also accepts dtype names."""
+    if type(x) is not Tensor or type(dtype) is not DType or (weak is not True and weak is not False):
+        x, dtype = to_tensor(x, "convert"), as_dtype(dtype)
+        weak = as_bool("convert", "weak", weak)
     return bind(convert_p, x, dtype=dtype, weak=weak)
 
 

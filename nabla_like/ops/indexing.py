@@ -319,6 +319,8 @@ def getitem(x: Tensor, index) -> Tensor:
         array([[ 7,  5],
                [11,  9]], dtype=int32)
     """
+    if type(x) is not Tensor:
+        x = to_tensor(x, "getitem")
     if isinstance(index, _INTS) and not isinstance(index, (bool, np.bool_)) and x.ndim:
         n = x.shape[0]
         if -n <= index < n:  # the common x[i]: one slice and a reshape

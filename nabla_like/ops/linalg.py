@@ -9,6 +9,7 @@ transposed back into the operand's layout.
 """
 from __future__ import annotations
 
+from ..args import as_int, as_int_tuple
 from ..core import Primitive, bind
 from ..dtypes import bool_, int32, result_type
 from ..errors import DTypeError, ShapeError, raise_error
@@ -292,7 +293,8 @@ def tensordot(a, b, axes=2) -> Tensor:
     """
     from ._common import canonical_axis
     a, b = _promote_pair("tensordot", a, b)
-    if isinstance(axes, int):
+    if not isinstance(axes, (tuple, list)):
+        axes = as_int("tensordot", "axes", axes)
         if axes < 0 or axes > min(a.ndim, b.ndim):
             raise_error(ShapeError, "tensordot", f"axes={axes} is out of range for {_short(a)} "
                         f"and {_short(b)}")
@@ -304,8 +306,8 @@ def tensordot(a, b, axes=2) -> Tensor:
         except (TypeError, ValueError):
             raise_error(ShapeError, "tensordot", f"axes must be an int or a pair of sequences, "
                         f"got {axes!r}")
-        dims_a = (dims_a,) if isinstance(dims_a, int) else tuple(dims_a)
-        dims_b = (dims_b,) if isinstance(dims_b, int) else tuple(dims_b)
+        dims_a = as_int_tuple("tensordot", "axes", dims_a)
+        dims_b = as_int_tuple("tensordot", "axes", dims_b)
         if len(dims_a) != len(dims_b):
             raise_error(ShapeError, "tensordot", f"axes {dims_a} and {dims_b} differ in length")
         dims_a = tuple(canonical_axis("tensordot", d, a.ndim) for d in dims_a)

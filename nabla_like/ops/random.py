@@ -329,13 +329,11 @@ def _float_dtype(op: str, dtype) -> DType:
     return dtype
 
 
-def _as_dtype_operand(x, dtype: DType) -> Tensor:
-    if isinstance(x, Tensor):
-        from .elementwise import cast
-        return cast(x, dtype)
-    if isinstance(x, (int, float, np.generic)):
+def _as_dtype_operand(op: str, x, dtype: DType) -> Tensor:
+    from .elementwise import cast
+    if isinstance(x, (int, float, np.number)) and not isinstance(x, bool):
         return full_in(current_context(), (), float(x), dtype)
-    return tensor(np.asarray(x), dtype)
+    return cast(to_tensor(x, op), dtype)
 
 
 def _unit_uniform(key: Tensor, shape: tuple[int, ...], dtype: DType) -> Tensor:
@@ -350,8 +348,8 @@ def _uniform(op: str, key: Tensor, shape, dtype: DType, minval, maxval) -> Tenso
     if isinstance(minval, (int, float)) and isinstance(maxval, (int, float)) and \
             minval == 0 and maxval == 1:
         return floats  # floats * 1 + 0 and max(0, .) change no bit
-    lo = _as_dtype_operand(minval, dtype)
-    hi = _as_dtype_operand(maxval, dtype)
+    lo = _as_dtype_operand(op, minval, dtype)
+    hi = _as_dtype_operand(op, maxval, dtype)
     out_shape = broadcast_shapes(op, shape, lo.shape, hi.shape, operands=(lo, hi))
     if out_shape != shape:
         raise_error(ShapeError, op, f"minval {lo._value.aval.short()} and maxval "

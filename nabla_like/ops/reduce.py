@@ -15,9 +15,10 @@ import builtins
 
 from ..core import Primitive, bind, full_in
 from ..dtypes import DType, bool_, default_float, int32, uint32
-from ..errors import DTypeError, ShapeError, raise_error
+from ..errors import ArgumentValueError, DTypeError, ShapeError, raise_error
 from ..ir import Aval
 from ..tensor import Tensor
+from ..args import as_bool, as_float
 from ._common import canonical_axes, canonical_axis, cast, to_tensor
 
 _KIND_NAMES = {"f": "floating", "i": "signed integer", "u": "unsigned integer", "b": "bool"}
@@ -116,6 +117,7 @@ def reduce_sum(x, axis=None, keepdims: bool = False) -> Tensor:
         >>> nb.sum(nb.ones((2, 3)), axis=1)
         Tensor([3. 3.] : f32[2])
     """
+    keepdims = as_bool("sum", "keepdims", keepdims)
     x = to_tensor(x, "sum")
     axes = canonical_axes("sum", axis, x.ndim)
     return _reduce(reduce_sum_p, _widen_small_ints(x), axes, keepdims)
@@ -173,6 +175,7 @@ def reduce_max(x, axis=None, keepdims: bool = False) -> Tensor:
         >>> nb.max(nb.tensor([[1.0, 5.0], [3.0, 2.0]]), axis=0)
         Tensor([3. 5.] : f32[2])
     """
+    keepdims = as_bool("max", "keepdims", keepdims)
     x = to_tensor(x, "max")
     axes = canonical_axes("max", axis, x.ndim)
     _check_nonempty("max", "maximum", x, axes)
@@ -186,6 +189,7 @@ def reduce_min(x, axis=None, keepdims: bool = False) -> Tensor:
         >>> nb.min(nb.tensor([[1.0, 5.0], [3.0, 2.0]]), axis=1)
         Tensor([1. 2.] : f32[2])
     """
+    keepdims = as_bool("min", "keepdims", keepdims)
     x = to_tensor(x, "min")
     axes = canonical_axes("min", axis, x.ndim)
     _check_nonempty("min", "minimum", x, axes)
@@ -247,6 +251,7 @@ def prod(x, axis=None, keepdims: bool = False) -> Tensor:
         >>> nb.prod(nb.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=1)
         Tensor([ 2. 12.] : f32[2])
     """
+    keepdims = as_bool("prod", "keepdims", keepdims)
     x = to_tensor(x, "prod")
     axes = canonical_axes("prod", axis, x.ndim)
     return _reduce(reduce_prod_p, _widen_small_ints(x), axes, keepdims)
@@ -273,6 +278,7 @@ def all(x, axis=None, keepdims: bool = False) -> Tensor:  # the NumPy name
         >>> nb.all(nb.tensor([[True, False], [True, True]]), axis=1)
         Tensor([False  True] : bool[2])
     """
+    keepdims = as_bool("all", "keepdims", keepdims)
     x = _truth(to_tensor(x, "all"))
     return _reduce(reduce_and_p, x, canonical_axes("all", axis, x.ndim), keepdims)
 
@@ -284,6 +290,7 @@ def any(x, axis=None, keepdims: bool = False) -> Tensor:  # the NumPy name
         >>> nb.any(nb.tensor([0.0, 2.0]))
         Tensor(True : bool[])
     """
+    keepdims = as_bool("any", "keepdims", keepdims)
     x = _truth(to_tensor(x, "any"))
     return _reduce(reduce_or_p, x, canonical_axes("any", axis, x.ndim), keepdims)
 
@@ -341,6 +348,7 @@ def argmax(x, axis=None, keepdims: bool = False) -> Tensor:
         >>> nb.argmax(nb.tensor([[1.0, 5.0, 5.0], [3.0, 2.0, 0.0]]), axis=1)
         Tensor([1 0] : i32[2])
     """
+    keepdims = as_bool("argmax", "keepdims", keepdims)
     return _arg_reduce(argmax_p, "argmax", x, axis, keepdims)
 
 
@@ -351,6 +359,7 @@ def argmin(x, axis=None, keepdims: bool = False) -> Tensor:
         >>> nb.argmin(nb.tensor([3.0, 1.0, 1.0]))
         Tensor(1 : i32[])
     """
+    keepdims = as_bool("argmin", "keepdims", keepdims)
     return _arg_reduce(argmin_p, "argmin", x, axis, keepdims)
 
 
@@ -376,6 +385,7 @@ def mean(x, axis=None, keepdims: bool = False) -> Tensor:
         >>> nb.mean(nb.tensor([[1, 2], [3, 4]]), axis=0)
         Tensor([2. 3.] : f32[2])
     """
+    keepdims = as_bool("mean", "keepdims", keepdims)
     x, out_dtype = _stats_input("mean", x)
     axes = canonical_axes("mean", axis, x.ndim)
     out = _ew.div(reduce_sum(x, axes, keepdims), float(_reduced_size(x, axes)))
@@ -392,10 +402,13 @@ def var(x, axis=None, ddof: float = 0, keepdims: bool = False, *,
         >>> nb.var(nb.tensor([1.0, 2.0, 3.0, 4.0]), ddof=1)
         Tensor(1.6667 : f32[])
     """
+    keepdims = as_bool("var", "keepdims", keepdims)
+    ddof = as_float("var", "ddof", ddof)
     from .elementwise import div, mul, sub
     if correction is not None:
+        correction = as_float("var", "correction", correction)
         if ddof != 0 and ddof != correction:
-            raise_error(ValueError, "var", f"ddof={ddof} and correction={correction} disagree; "
+            raise_error(ArgumentValueError, "var", f"ddof={ddof} and correction={correction} disagree; "
                         f"pass only one of them")
         ddof = correction
     x, out_dtype = _stats_input("var", x)
@@ -415,6 +428,7 @@ def std(x, axis=None, ddof: float = 0, keepdims: bool = False, *,
         >>> nb.std(nb.tensor([1.0, 3.0]))
         Tensor(1. : f32[])
     """
+    keepdims = as_bool("std", "keepdims", keepdims)
     from .elementwise import sqrt
     return sqrt(var(x, axis, ddof, keepdims, correction=correction))
 
@@ -450,6 +464,7 @@ def logsumexp(x, axis=None, keepdims: bool = False) -> Tensor:
         >>> nb.logsumexp(nb.tensor([1000.0, 1000.0]))
         Tensor(1000.6932 : f32[])
     """
+    keepdims = as_bool("logsumexp", "keepdims", keepdims)
     from .elementwise import add, exp, log
     x = _floating("logsumexp", x)
     axes = canonical_axes("logsumexp", axis, x.ndim)
@@ -499,7 +514,7 @@ logsoftmax = log_softmax
 # them in `nb.*` with the rest of the family (cumulative.py imports this module).
 from .cumulative import cumprod, cumsum  # noqa: E402
 
-__all__ = ["all", "any", "argmax", "argmin", "cumprod", "cumsum", "expand_reduced",
-           "log_softmax", "logsoftmax", "logsumexp", "max", "mean", "min", "prod", "reduce_max",
-           "reduce_min", "reduce_sum", "reduction_primitive", "softmax", "std", "sum", "var"]
+__all__ = ["all", "any", "argmax", "argmin", "cumprod", "cumsum", "log_softmax", "logsoftmax",
+           "logsumexp", "max", "mean", "min", "prod", "reduce_max", "reduce_min", "reduce_sum",
+           "softmax", "std", "sum", "var"]
 from . import elementwise as _ew  # noqa: E402  (used at call time)

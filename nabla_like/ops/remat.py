@@ -21,6 +21,7 @@ import types
 from typing import Callable
 
 from .. import tree as tree_util
+from ..args import as_bool, as_callable, as_int_tuple
 from ..core import Primitive, bind
 from ..errors import TransformError, raise_error
 from ..ir import Aval, ClosedGraph, Graph
@@ -140,11 +141,16 @@ def checkpoint(fun: Callable | None = None, *, policy: Policy | None = None,
     if policy is not None and not isinstance(policy, Policy):
         raise_error(TransformError, "checkpoint", f"policy must be one of nb's checkpoint "
                     f"policies (nothing_saveable, dots_saveable, ...), got {policy!r}")
-    statics = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    as_callable("checkpoint", "fun", fun)
+    prevent_cse = as_bool("checkpoint", "prevent_cse", prevent_cse)
+    statics = as_int_tuple("checkpoint", "static_argnums", static_argnums, min=0)
     policy = policy or nothing_saveable
 
     @functools.wraps(fun)
     def wrapped(*args):
+        if statics and max(statics) >= len(args):
+            raise_error(TransformError, "checkpoint", f"static_argnums {statics} is out of range "
+                        f"for a call with {len(args)} positional arguments")
         static = {i: args[i] for i in statics}
         dyn = [a for i, a in enumerate(args) if i not in static]
         leaves, in_tree = tree_util.flatten(tuple(dyn))
@@ -156,7 +162,7 @@ def checkpoint(fun: Callable | None = None, *, policy: Policy | None = None,
         graph, out_tree = trace_fn("checkpoint", call, in_tree, _avals(tensors))
         from ..transforms.graphs import const_args
         outs = bind(remat_p, *tensors, *const_args(graph), graph=graph.closed(), policy=policy,
-                    prevent_cse=bool(prevent_cse))
+                    prevent_cse=prevent_cse)
         return tree_util.unflatten(out_tree, list(outs))
     return wrapped
 

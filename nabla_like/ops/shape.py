@@ -10,9 +10,13 @@ and `tile` in `shape_tiling.py`. Both are re-exported from here.
 """
 from __future__ import annotations
 
+import numpy as np
+
+from .. import creation as _creation
+from ..args import as_int, as_int_tuple, as_scalar as _scalar, check_size
 from ..core import Primitive, bind, context_of, full_in
 from ..dtypes import result_type
-from ..errors import AxisError, ShapeError, raise_error
+from ..errors import ArgumentError, AxisError, ShapeError, raise_error
 from ..ir import Aval
 from ..tensor import Tensor
 from ._common import (batch_size, canonical_axes, canonical_axis, cast, fmt_shapes, move_bdim,
@@ -70,9 +74,9 @@ def _reshape_batch(args, bdims, *, new_sizes):
 
 
 def _infer_shape(op: str, x: Tensor, shape) -> tuple[int, ...]:
-    if not hasattr(shape, "__len__"):
+    if not isinstance(shape, (tuple, list)):
         shape = (shape,)
-    shape = tuple(int(d) for d in shape)
+    shape = as_int_tuple(op, "shape", shape)
     if shape.count(-1) > 1:
         raise_error(ShapeError, op, f"can only infer one dimension, got shape {shape}")
     if -1 in shape:
@@ -135,7 +139,7 @@ def expand_dims(x, axis) -> Tensor:
         (1, 2, 3, 1)
     """
     x = to_tensor(x, "expand_dims")
-    if _is_int(axis):
+    if not isinstance(axis, (tuple, list)):
         a = canonical_axis("expand_dims", axis, x.ndim + 1)
         new = x.shape[:a] + (1,) + x.shape[a:]
     else:
@@ -146,14 +150,22 @@ def expand_dims(x, axis) -> Tensor:
     return bind(reshape_p, x, new_sizes=new)
 
 
-def unsqueeze(x, dim) -> Tensor:
-    """PyTorch's name for `expand_dims`: a size-1 axis at `dim` (an int or a tuple).
+def unsqueeze(x, dim=None, *, axis=None) -> Tensor:
+    """PyTorch's name for `expand_dims`: a size-1 axis at `dim` (an int or a tuple);
+    `axis=` is the keyword Nabla and NumPy code uses.
 
     Example:
         >>> nb.unsqueeze(nb.zeros(3), -1).shape
         (3, 1)
     """
-    return expand_dims(x, dim)
+    return expand_dims(x, _one_of("unsqueeze", "dim", dim, "axis", axis))
+
+
+def _one_of(op: str, name: str, value, alias: str, alias_value):
+    """The value of a parameter that has a keyword alias: exactly one of them is given."""
+    if (value is None) == (alias_value is None):
+        raise_error(ArgumentError, op, f"pass exactly one of {name}= and {alias}=")
+    return value if alias_value is None else alias_value
 
 
 def flatten(x, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -194,12 +206,15 @@ def _broadcast_in_dim_abstract_eval(x: Aval, *, shape, broadcast_dimensions) -> 
         ok = False
     if not ok:
         raise_error(ShapeError, "broadcast_to", f"cannot broadcast {x.short()} to shape {shape}")
+    check_size("broadcast_to", shape, x.dtype.itemsize)
     return Aval(shape, x.dtype, x.weak)
 
 
 def broadcast_in_dim(x: Tensor, shape, broadcast_dimensions) -> Tensor:
     """Broadcast `x` into `shape`, its dim i going to output dim broadcast_dimensions[i]."""
-    shape, dims = tuple(shape), tuple(broadcast_dimensions)
+    x = to_tensor(x, "broadcast_in_dim")
+    shape = _creation.shape_arg("broadcast_in_dim", shape)
+    dims = as_int_tuple("broadcast_in_dim", "broadcast_dimensions", broadcast_dimensions)
     if shape == x.shape and dims == tuple(range(x.ndim)):
         return x
     return bind(broadcast_in_dim_p, x, shape=shape, broadcast_dimensions=dims)
@@ -234,7 +249,7 @@ def broadcast_to(x, shape) -> Tensor:
     """
     from ._common import broadcast_shapes, broadcast_to_shape
     x = to_tensor(x, "broadcast_to")
-    shape = (int(shape),) if not hasattr(shape, "__len__") else tuple(int(d) for d in shape)
+    shape = _creation.shape_arg("broadcast_to", shape)
     if len(shape) < x.ndim or broadcast_shapes("broadcast_to", x.shape, shape) != shape:
         raise_error(ShapeError, "broadcast_to", f"cannot broadcast {_short(x)} to shape {shape}")
     return broadcast_to_shape(x, shape)
@@ -296,13 +311,18 @@ def transpose(x, axes=None, *more) -> Tensor:
     return _permute(x, axes)
 
 
-def permute(x, *dims) -> Tensor:
-    """PyTorch's `permute`: `permute(x, 2, 0, 1)` or `permute(x, (2, 0, 1))`.
+def permute(x, *dims, order=None) -> Tensor:
+    """PyTorch's `permute`: `permute(x, 2, 0, 1)` or `permute(x, (2, 0, 1))`; Nabla's
+    `permute(x, order=(2, 0, 1))`.
 
     Example:
         >>> nb.permute(nb.zeros((2, 3, 4)), 2, 0, 1).shape
         (4, 2, 3)
     """
+    if order is not None:
+        if dims:
+            raise_error(ArgumentError, "permute", "pass the axes either positionally or as order=")
+        dims = (order,)
     if len(dims) == 1 and not _is_int(dims[0]):
         dims = dims[0]
     return transpose(x, tuple(dims))
@@ -397,9 +417,11 @@ def _slice_batch(args, bdims, *, start_indices, limit_indices, strides):
 
 def static_slice(x: Tensor, start_indices, limit_indices, strides=None) -> Tensor:
     """x[start:limit:stride] along every axis, with static in-range bounds (StableHLO slice)."""
-    start_indices = tuple(int(s) for s in start_indices)
-    limit_indices = tuple(int(s) for s in limit_indices)
-    strides = (1,) * x.ndim if strides is None else tuple(int(s) for s in strides)
+    x = to_tensor(x, "static_slice")
+    start_indices = as_int_tuple("static_slice", "start_indices", start_indices)
+    limit_indices = as_int_tuple("static_slice", "limit_indices", limit_indices)
+    strides = (1,) * x.ndim if strides is None else as_int_tuple("static_slice", "strides",
+                                                                 strides, min=1)
     if start_indices == (0,) * x.ndim and limit_indices == x.shape and strides == (1,) * x.ndim:
         return x
     return bind(slice_p, x, start_indices=start_indices, limit_indices=limit_indices,
@@ -413,6 +435,14 @@ def slice_axis(x: Tensor, axis: int, start: int, stop: int, stride: int = 1) -> 
     st = [1] * x.ndim
     lo[axis], hi[axis], st[axis] = start, stop, stride
     return static_slice(x, lo, hi, st)
+
+
+def _bounds(name: str, values) -> tuple:
+    """Slice bounds of slice_tensor: a sequence of ints or None."""
+    if not isinstance(values, (tuple, list)):
+        raise_error(ArgumentError, "slice_tensor", f"{name} must be a sequence of ints or None, "
+                    f"got {values!r}")
+    return tuple(None if v is None else as_int("slice_tensor", name, v) for v in values)
 
 
 def slice_tensor(x, starts, stops, steps=None, axes=None) -> Tensor:
@@ -430,9 +460,10 @@ def slice_tensor(x, starts, stops, steps=None, axes=None) -> Tensor:
                [11,  9]], dtype=int32)
     """
     x = to_tensor(x, "slice_tensor")
+    starts, stops = _bounds("starts", starts), _bounds("stops", stops)
     n = len(starts)
     axes = _axis_tuple("slice_tensor", tuple(range(n)) if axes is None else axes, x.ndim)
-    steps = (None,) * n if steps is None else tuple(steps)
+    steps = (None,) * n if steps is None else _bounds("steps", steps)
     if not len(stops) == len(steps) == len(axes) == n:
         raise_error(ShapeError, "slice_tensor", f"starts {tuple(starts)}, stops {tuple(stops)}, "
                     f"steps {steps} and axes {axes} must have the same length")
@@ -474,6 +505,7 @@ def _pad_abstract_eval(x: Aval, value: Aval, *, low, high, interior) -> Aval:
     if any(d < 0 for d in shape):
         raise_error(ShapeError, "pad", f"padding {low}, {high} leaves a negative size for "
                     f"{x.short()}")
+    check_size("pad", shape, x.dtype.itemsize)
     return Aval(shape, x.dtype, x.weak)
 
 
@@ -520,13 +552,15 @@ def pad_general(x: Tensor, value, low, high, interior=None) -> Tensor:
         >>> nb.pad_general(nb.ones(3), 0.0, (1,), (0,), (1,)).numpy()
         array([0., 1., 0., 1., 0., 1.], dtype=float32)
     """
+    x = to_tensor(x, "pad_general")
     if not isinstance(value, Tensor):
-        value = full_in(x._value.ctx, (), value, x.dtype)
+        value = full_in(x._value.ctx, (), _scalar("pad_general", "value", value), x.dtype)
     elif value.dtype is not x.dtype:
         value = cast(value, x.dtype)
-    interior = (0,) * x.ndim if interior is None else tuple(int(i) for i in interior)
-    return bind(pad_p, x, value, low=tuple(int(i) for i in low), high=tuple(int(i) for i in high),
-                interior=interior)
+    interior = (0,) * x.ndim if interior is None else as_int_tuple("pad_general", "interior",
+                                                                   interior, min=0)
+    return bind(pad_p, x, value, low=as_int_tuple("pad_general", "low", low),
+                high=as_int_tuple("pad_general", "high", high), interior=interior)
 
 
 # ---------------------------------------------------------------------------
@@ -574,6 +608,8 @@ def _tensor_list(op: str, tensors) -> list[Tensor]:
             raise_error(ShapeError, op, f"expects a sequence of tensors, got {_short(tensors)}")
         return [reshape(slice_axis(tensors, 0, i, i + 1), tensors.shape[1:])
                 for i in range(tensors.shape[0])]
+    if not isinstance(tensors, (list, tuple)):
+        raise_error(ArgumentError, op, f"expects a sequence of tensors, got {tensors!r}")
     out = [to_tensor(t, op) for t in tensors]
     if not out:
         raise_error(ShapeError, op, "needs at least one tensor")
@@ -645,18 +681,23 @@ def _split_axis(op: str, x, axis) -> tuple[Tensor, int]:
     return x, canonical_axis(op, axis, x.ndim)
 
 
-def split(x, indices_or_sections, axis: int = 0) -> list[Tensor]:
+def split(x, indices_or_sections=None, axis: int = 0, *, num_splits=None) -> list[Tensor]:
     """Split `x` along `axis` as `np.split`: into `indices_or_sections` equal parts (an int that
     must divide the axis), or at the given indices (`[2, 5]` gives `x[:2], x[2:5], x[5:]`).
+    `num_splits=` is Nabla's keyword for the number of equal parts.
 
     Example:
         >>> [p.shape for p in nb.split(nb.zeros(6), [2, 5])]
         [(2,), (3,), (1,)]
     """
+    if num_splits is not None:
+        num_splits = as_int("split", "num_splits", num_splits)
+    indices_or_sections = _one_of("split", "indices_or_sections", indices_or_sections,
+                                  "num_splits", num_splits)
     x, ax = _split_axis("split", x, axis)
     n = x.shape[ax]
-    if _is_int(indices_or_sections):
-        k = int(indices_or_sections)
+    if not isinstance(indices_or_sections, (tuple, list, Tensor, np.ndarray)):
+        k = as_int("split", "indices_or_sections", indices_or_sections)
         if k <= 0 or n % k:
             raise_error(ShapeError, "split", f"axis {ax} of {_short(x)} (size {n}) cannot be "
                         f"split into {k} equal sections")
@@ -665,7 +706,8 @@ def split(x, indices_or_sections, axis: int = 0) -> list[Tensor]:
     else:
         if isinstance(indices_or_sections, Tensor):
             indices_or_sections = indices_or_sections.tolist()
-        edges = [None] + [int(i) for i in indices_or_sections] + [None]
+        edges = [None, *as_int_tuple("split", "indices_or_sections", list(indices_or_sections)),
+                 None]
         bounds = []
         for a, b in zip(edges[:-1], edges[1:]):
             start, stop, _ = slice(a, b).indices(n)
@@ -682,7 +724,7 @@ def chunk(x, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
         [(2,), (2,), (1,)]
     """
     x, ax = _split_axis("chunk", x, axis)
-    chunks = int(chunks)
+    chunks = as_int("chunk", "chunks", chunks)
     if chunks <= 0:
         raise_error(ShapeError, "chunk", f"chunks must be positive, got {chunks}")
     n = x.shape[ax]

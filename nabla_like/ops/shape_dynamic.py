@@ -14,6 +14,7 @@ for every dtype (nothing is multiplied, so NaN and inf stay where they are).
 """
 from __future__ import annotations
 
+from ..args import as_int_tuple
 from ..core import Primitive, bind, context_of, full_in
 from ..dtypes import DType, bool_, int32, int64
 from ..errors import DTypeError, ShapeError, raise_error
@@ -214,8 +215,7 @@ def dynamic_slice(x, start_indices, slice_sizes) -> Tensor:
         array([2, 3, 4], dtype=int32)
     """
     x = to_tensor(x, "dynamic_slice")
-    sizes = (int(slice_sizes),) if not hasattr(slice_sizes, "__len__") else tuple(
-        int(s) for s in slice_sizes)
+    sizes = as_int_tuple("dynamic_slice", "slice_sizes", slice_sizes, min=0)
     if len(sizes) != x.ndim or any(not 0 <= s <= d for s, d in zip(sizes, x.shape)):
         raise_error(ShapeError, "dynamic_slice", f"slice sizes {sizes} do not fit in "
                     f"{x._value.aval.short()}")

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..args import as_choice, as_scalar
 from ..core import concrete_check, full_in
-from ..errors import AxisError, ShapeError, raise_error
+from ..errors import ArgumentError, AxisError, ShapeError, raise_error
 from ..tensor import Tensor
 from ._common import canonical_axis, cast, to_tensor
-from .shape import (_is_int, _short, broadcast_in_dim, concatenate, flip, pad_general, reshape,
+from .shape import (_one_of, _short, broadcast_in_dim, concatenate, flip, pad_general, reshape,
                     slice_axis)
 
 
@@ -97,25 +98,28 @@ def _scalar_like(op: str, x: Tensor, value) -> Tensor:
         return value if value.dtype is x.dtype else cast(value, x.dtype)
     if hasattr(value, "dtype"):  # NumPy scalars and 0-d arrays
         value = np.asarray(value).item()
-    return full_in(x._value.ctx, (), value, x.dtype)
+    return full_in(x._value.ctx, (), as_scalar(op, "constant_values", value), x.dtype)
 
 
-def pad(x, pad_width, mode: str = "constant", constant_values=0) -> Tensor:
+def pad(x, pad_width=None, mode: str = "constant", constant_values=0, *, paddings=None,
+        value=None) -> Tensor:
     """Pad `x` as `np.pad`.
 
     `pad_width` is an int, a `(before, after)` pair, or one pair per axis. `mode` is
     "constant" (with `constant_values`: a scalar, a 0-d tensor, which is differentiated,
     or per-axis `(before, after)` pairs), "edge", "reflect", "symmetric" or "wrap".
+    Nabla's spelling works too: `pad(x, paddings=[(1, 1), (0, 2)], value=0.0)`.
 
     Example:
         >>> nb.pad(nb.tensor([1, 2, 3]), (2, 1), mode="reflect").numpy()
         array([3, 2, 1, 2, 3, 2], dtype=int32)
     """
+    pad_width = _one_of("pad", "pad_width", pad_width, "paddings", paddings)
+    if value is not None:
+        constant_values = value
     x = to_tensor(x, "pad")
     pairs = _pad_pairs(x, pad_width)
-    if mode not in _MODES:
-        raise_error(ShapeError, "pad", f"unknown mode {mode!r}; expected one of "
-                    f"{', '.join(_MODES)}")
+    mode = as_choice("pad", "mode", mode, _MODES)
     if mode == "constant":
         if isinstance(constant_values, Tensor) or not hasattr(constant_values, "__len__") or (
                 np.ndim(constant_values) == 0):
@@ -150,7 +154,10 @@ def _static_ints(op: str, values) -> list[int]:
     if isinstance(values, Tensor):
         concrete_check(values, op)
         values = values.numpy()
-    return [int(v) for v in np.asarray(values).reshape(-1)]
+    arr = np.asarray(values)
+    if arr.ndim > 1 or (arr.size and arr.dtype.kind not in "iu"):
+        raise_error(ArgumentError, op, f"expects an int or a sequence of ints, got {values!r}")
+    return [int(v) for v in arr.reshape(-1)]
 
 
 def repeat(x, repeats, axis: int | None = None) -> Tensor:
@@ -169,7 +176,7 @@ def repeat(x, repeats, axis: int | None = None) -> Tensor:
     if x.ndim == 0:
         raise_error(AxisError, "repeat", f"axis {axis} is out of range for a 0-d tensor")
     ax = canonical_axis("repeat", axis, x.ndim)
-    counts = [int(repeats)] if _is_int(repeats) else _static_ints("repeat", repeats)
+    counts = _static_ints("repeat", repeats)
     n = x.shape[ax]
     if any(c < 0 for c in counts):
         raise_error(ShapeError, "repeat", f"repeats must not be negative, got {repeats!r}")
@@ -198,7 +205,7 @@ def tile(x, reps) -> Tensor:
                [1, 2, 1, 2]], dtype=int32)
     """
     x = to_tensor(x, "tile")
-    reps = [int(reps)] if _is_int(reps) else _static_ints("tile", reps)
+    reps = _static_ints("tile", reps)
     if any(r < 0 for r in reps):
         raise_error(ShapeError, "tile", f"reps must not be negative, got {tuple(reps)}")
     ndim = max(len(reps), x.ndim)

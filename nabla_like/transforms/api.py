@@ -1,4 +1,5 @@
-"""User-facing transforms: grad, value_and_grad, vjp, jvp, linearize, vmap, jacobians.
+"""User-facing transforms: grad, value_and_grad, vjp, jvp, linearize, vmap (the Jacobians
+are in jacobians.py).
 
 Each call traces the function on abstract inputs (one Graph per call, as in
 JAX: a transform never reuses a trace whose Python may have changed), rewrites
@@ -15,11 +16,15 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import tree as tree_util
+from ..args import as_bool, as_opt_int
 from ..core import context_stack, full_in
-from ..errors import ConcretizationError, GradError, ShapeError, TransformError, raise_error
+from ..errors import (ArgumentError, ConcretizationError, GradError, ShapeError, TransformError,
+                      raise_error)
 from ..ir import Aval, Graph
 from ..lazy import step_end
 from ..tensor import Tensor
+from .arguments import (check_argnums, check_axes_spec, check_fun, check_grad_options,
+                        positional_arity)
 from .concrete import ConcreteCall, can_run_concrete
 from .graphs import (apply_graph, const_args, eval_graph, jvp_graph, jvp_interpret, trace_flat,
                      vjp_graph, vmap_graph)
@@ -169,11 +174,24 @@ def _arg_leaf_ranges(args: tuple, kwargs: dict) -> dict:
     return ranges
 
 
+_ALLOW_INT = ("grad", "value_and_grad", "jacfwd", "jacrev")
+
+
 def _check_diff_input(fn_name: str, t: Tensor, key) -> None:
     if t.dtype.kind != "f":
         label = f"argument {key}" if isinstance(key, int) else f"argument {key!r}"
+        hint = (" (allow_int=True gives zeros for integer inputs)" if fn_name in _ALLOW_INT
+                else "")
         raise_error(GradError, fn_name, f"{label} has dtype {t.dtype} "
-                    f"({t._value.aval.short()}); only floating-point inputs can be differentiated")
+                    f"({t._value.aval.short()}); only floating-point inputs can be "
+                    f"differentiated{hint}")
+
+
+def _is_integer_leaf(leaf) -> bool:
+    """Whether a numeric leaf is integer (or bool) valued."""
+    if isinstance(leaf, (Tensor, np.ndarray, np.generic)):
+        return np.dtype(leaf.dtype.np if isinstance(leaf, Tensor) else leaf.dtype).kind != "f"
+    return not isinstance(leaf, float)
 
 
 class ConcreteHint:
@@ -187,7 +205,9 @@ class ConcreteHint:
 
 
 def _numeric_leaf(leaf) -> bool:
-    return isinstance(leaf, (Tensor, np.ndarray, np.generic, int, float))
+    if isinstance(leaf, (np.ndarray, np.generic)):
+        return leaf.dtype.kind in "biuf"
+    return isinstance(leaf, (Tensor, int, float))
 
 
 def _python_scalars(i: int, leaf) -> bool:
@@ -211,9 +231,11 @@ class _VJPCall:
     (transforms/concrete.py)."""
 
     def __init__(self, fn_name: str, f, args, kwargs, argnums, has_aux: bool, scalar_out: bool,
-                 hint: ConcreteHint | None = None):
-        """`argnums`: the keys of the differentiated arguments (positions or keyword names)."""
+                 hint: ConcreteHint | None = None, allow_int: bool = False):
+        """`argnums`: the keys of the differentiated arguments (positions or keyword names).
+        With `allow_int`, integer leaves among them get zero gradients (of their dtype)."""
         self.fn_name = fn_name
+        self.allow_int = allow_int
         ranges = _arg_leaf_ranges(args, kwargs)
         key_of = {i: key for key in argnums for i in ranges[key]}
         chosen = set(key_of)
@@ -222,6 +244,10 @@ class _VJPCall:
                           for a in argnums]
         self.argnums = argnums
         self.concrete = None
+        leaves = tree_util.leaves((tuple(args), dict(kwargs)))
+        for i in sorted(key_of):  # before tracing: f would fail on them with a vaguer error
+            if not _numeric_leaf(leaves[i]):
+                self._non_numeric(args, kwargs, key_of[i])
         traced = None
         if hint is None or not hint.concrete or len(context_stack()) > 1:
             traced = _trace_or_concrete(
@@ -234,14 +260,18 @@ class _VJPCall:
             return
         self.traced = traced
         graph = traced.graph
-        wrt = [i in chosen for i in traced.leaf_index] + [False] * len(graph.consts)
-        for i, t in zip(traced.leaf_index, traced.args):
-            if i in chosen:
-                _check_diff_input(fn_name, t, key_of[i])
         missing = [i for i in chosen if i not in traced.leaf_index]
         if missing:
-            raise_error(GradError, fn_name, "a differentiated argument holds a non-numeric leaf")
+            self._non_numeric(args, kwargs, key_of[missing[0]])
+        integer = set()
+        for i, t in zip(traced.leaf_index, traced.args):
+            if i in chosen and t.dtype.kind != "f":
+                if not allow_int:
+                    _check_diff_input(fn_name, t, key_of[i])
+                integer.add(i)
+        wrt = [i in chosen and i not in integer for i in traced.leaf_index] + [False] * len(graph.consts)
         self.chosen_order = [k for k, i in enumerate(traced.leaf_index) if i in chosen]
+        self.integer_order = {k for k, i in enumerate(traced.leaf_index) if i in integer}
         self._split_outputs(traced.out_tree)
         n_out = len(graph.outputs)
         ct_outputs = [k < self.num_primary for k in range(n_out)]
@@ -252,11 +282,19 @@ class _VJPCall:
         self.outs = fwd[:n_out]
         self.residuals = fwd[n_out:]
 
+    def _non_numeric(self, args, kwargs, key):
+        value = args[key] if isinstance(key, int) else kwargs[key]
+        label = f"argument {key}" if isinstance(key, int) else f"argument {key!r}"
+        bad = next((leaf for leaf in tree_util.leaves(value) if not _numeric_leaf(leaf)), value)
+        raise_error(GradError, self.fn_name, f"{label} holds a {type(bad).__name__} "
+                    f"({bad!r:.40}); only floating-point tensors can be differentiated")
+
     def _run_concrete(self, f, args, kwargs, key_of: dict, scalar_out: bool) -> None:
         leaves = tree_util.leaves((tuple(args), dict(kwargs)))
-        if not all(_numeric_leaf(leaves[i]) for i in key_of):
-            raise_error(GradError, self.fn_name, "a differentiated argument holds a non-numeric leaf")
-        call = ConcreteCall(self.fn_name, f, args, kwargs, sorted(key_of),
+        integer = {i for i in key_of if self.allow_int and _is_integer_leaf(leaves[i])}
+        self.concrete_slots = [(i, _as_traceable(leaves[i], self.fn_name) if i in integer else None)
+                               for i in sorted(key_of)]
+        call = ConcreteCall(self.fn_name, f, args, kwargs, [i for i in sorted(key_of) if i not in integer],
                             check_input=lambda i, t: _check_diff_input(self.fn_name, t, key_of[i]))
         self.concrete = call
         self._split_outputs(call.out_tree)
@@ -279,27 +317,24 @@ class _VJPCall:
             self.aux_tree = None
 
     def _check_scalar(self, aval) -> None:
-        if self.num_primary != 1:
-            raise_error(GradError, self.fn_name, "the function must return one scalar (plus aux "
-                        "with has_aux=True); use vjp or jacrev for several outputs")
-        if aval.size != 1:  # one-element shapes such as f32[1] are accepted, as in Nabla
-            raise_error(GradError, self.fn_name, f"grad requires a scalar output, got "
-                        f"{aval.short()}; reduce it (e.g. nb.sum) or use vjp / jacrev")
-        if aval.dtype.kind != "f":
-            raise_error(GradError, self.fn_name, f"grad requires a floating-point output, got "
-                        f"{aval.short()}")
+        _check_scalar_output(self.fn_name, self.num_primary, aval)
 
     def pull(self, cts: list[Tensor]) -> list[Tensor]:
         """Input cotangents (zeros instantiated) for the differentiated leaves, in order."""
         if self.concrete is not None:
-            return self.concrete.vjp(list(cts[:self.num_primary]))
+            it = iter(self.concrete.vjp(list(cts[:self.num_primary])))
+            return [next(it) if t is None else _zeros_like_in(t) for _, t in self.concrete_slots]
         v = self.vjp
         seeds = [c for c, h in zip(cts, v.out_has_ct) if h]
         results = apply_graph(v.backward, seeds + list(self.residuals) + const_args(v.backward))
-        it = iter(results)
+        it, nonzero = iter(results), iter(v.ct_nonzero)
         grads = []
-        for k, nonzero in zip(self.chosen_order, v.ct_nonzero):
-            grads.append(next(it) if nonzero else _zeros_like_in(self.traced.args[k]))
+        for k in self.chosen_order:
+            # (an integer input of allow_int: zeros, as JAX's float0 gradient)
+            if k not in self.integer_order and next(nonzero):
+                grads.append(next(it))
+            else:
+                grads.append(_zeros_like_in(self.traced.args[k]))
         return grads
 
     def unflatten_grads(self, grads: list[Tensor], single: bool):
@@ -316,19 +351,38 @@ class _VJPCall:
         return tree_util.unflatten(self.aux_tree, self.outs[self.num_primary:])
 
 
+def _check_scalar_output(fn_name: str, num_outputs: int, aval) -> None:
+    if num_outputs != 1:
+        raise_error(GradError, fn_name, "the function must return one scalar (plus aux "
+                    "with has_aux=True); use vjp or jacrev for several outputs")
+    if aval.size != 1:  # one-element shapes such as f32[1] are accepted, as in Nabla
+        raise_error(GradError, fn_name, f"grad requires a scalar output, got "
+                    f"{aval.short()}; reduce it (e.g. nb.sum) or use vjp / jacrev")
+    if aval.dtype.kind != "f":
+        raise_error(GradError, fn_name, f"grad requires a floating-point output, got "
+                    f"{aval.short()}")
+
+
 def value_and_grad(fun: Callable | None = None, argnums=0, has_aux: bool = False, wrt=None,
-                   holomorphic: bool = False, allow_int: bool = False, reduce_axes=()):
-    """A function returning `(value, grad)` (or `((value, aux), grad)` with has_aux).
+                   holomorphic: bool = False, allow_int: bool = False, reduce_axes=(),
+                   mode: str = "reverse"):
+    """A function returning `(value, grad)` (or `((value, aux), grad)` with has_aux). The
+    options are grad's.
 
     Example:
         >>> v, g = nb.value_and_grad(lambda x: nb.sum(x ** 2))(nb.tensor([1.0, 2.0]))
     """
     if fun is None:
-        return functools.partial(value_and_grad, argnums=argnums, has_aux=has_aux, wrt=wrt)
-    return _value_and_grad(fun, argnums, has_aux, wrt, "value_and_grad")
+        return functools.partial(value_and_grad, argnums=argnums, has_aux=has_aux, wrt=wrt,
+                                 holomorphic=holomorphic, allow_int=allow_int,
+                                 reduce_axes=reduce_axes, mode=mode)
+    argnums, has_aux, wrt, allow_int, mode = check_grad_options(
+        "value_and_grad", fun, argnums, has_aux, wrt, holomorphic, allow_int, reduce_axes, mode)
+    return _value_and_grad(fun, argnums, has_aux, wrt, "value_and_grad", allow_int, mode)
 
 
-def _value_and_grad(fun: Callable, argnums, has_aux: bool, wrt, name: str):
+def _value_and_grad(fun: Callable, argnums, has_aux: bool, wrt, name: str, allow_int: bool,
+                    mode: str):
     hint = ConcreteHint()
 
     @functools.wraps(fun)
@@ -337,7 +391,12 @@ def _value_and_grad(fun: Callable, argnums, has_aux: bool, wrt, name: str):
             nums, single = _resolve_wrt(name, fun, wrt, args, kwargs)
         else:
             nums, single = _normalize_argnums(name, argnums, len(args))
-        call = _VJPCall(name, fun, args, kwargs, nums, has_aux, scalar_out=True, hint=hint)
+        if mode == "forward":
+            from .jacobians import forward_value_and_grad
+            return forward_value_and_grad(name, fun, args, kwargs, nums, single, has_aux,
+                                          allow_int)
+        call = _VJPCall(name, fun, args, kwargs, nums, has_aux, scalar_out=True, hint=hint,
+                        allow_int=allow_int)
         loss = call.outs[0]
         grads = call.pull([full_in(loss._value.ctx, loss.shape, 1, loss.dtype)])
         g = call.unflatten_grads(grads, single)
@@ -353,13 +412,23 @@ def grad(fun: Callable | None = None, argnums=0, has_aux: bool = False, wrt=None
     in `wrt`). Returns `(grad, aux)` with has_aux. Usable as a decorator. On eager values,
     Python control flow on values (`if x > 0`) works, as in JAX outside jit.
 
+    `allow_int=True` accepts integer (and bool) inputs and gives them zero gradients of their
+    own shape and dtype (JAX gives float0 zeros; nabla_like has no float0). `mode="forward"`
+    computes the gradient by forward mode (one batched JVP per input element: cheaper than
+    reverse mode only for few inputs). `holomorphic=True` (complex functions) and a
+    non-empty `reduce_axes` (removed from JAX) raise nb.UnsupportedError.
+
     Example:
         >>> nb.grad(lambda x: nb.sum(x * x))(nb.tensor([1.0, 2.0, 3.0]))
         Tensor([2. 4. 6.] : f32[3])
     """
     if fun is None:
-        return functools.partial(grad, argnums=argnums, has_aux=has_aux, wrt=wrt)
-    vg = _value_and_grad(fun, argnums, has_aux, wrt, "grad")
+        return functools.partial(grad, argnums=argnums, has_aux=has_aux, wrt=wrt,
+                                 holomorphic=holomorphic, allow_int=allow_int,
+                                 reduce_axes=reduce_axes, mode=mode)
+    argnums, has_aux, wrt, allow_int, mode = check_grad_options(
+        "grad", fun, argnums, has_aux, wrt, holomorphic, allow_int, reduce_axes, mode)
+    vg = _value_and_grad(fun, argnums, has_aux, wrt, "grad", allow_int, mode)
 
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
@@ -381,6 +450,8 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
         >>> pullback(nb.ones((2,)))
         (Tensor([2. 4.] : f32[2]),)
     """
+    check_fun("vjp", fun)
+    has_aux = as_bool("vjp", "has_aux", has_aux)
     argnums = tuple(range(len(primals)))
     if not primals:
         raise_error(TransformError, "vjp", "needs at least one primal argument")
@@ -417,8 +488,11 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
 # ---------------------------------------------------------------------------
 def _tangent_leaves(fn_name: str, primals, tangents) -> tuple[list, list]:
     if not isinstance(primals, (tuple, list)):
-        raise_error(TransformError, fn_name, f"primals must be a tuple or list, got "
+        raise_error(ArgumentError, fn_name, f"primals must be a tuple or list, got "
                     f"{type(primals).__name__}")
+    if not isinstance(tangents, (tuple, list)):
+        raise_error(ArgumentError, fn_name, f"tangents must be a tuple or list (one entry per "
+                    f"primal), got {type(tangents).__name__}")
     p_leaves, p_tree = tree_util.flatten(tuple(primals))
     t_leaves, t_tree = tree_util.flatten(tuple(tangents))
     if p_tree != t_tree:
@@ -445,6 +519,8 @@ def jvp(fun: Callable, primals, tangents, has_aux: bool = False):
         >>> nb.jvp(nb.sin, (nb.tensor(0.0),), (nb.tensor(1.0),))
         (Tensor(0. : f32[]), Tensor(1. : f32[]))
     """
+    check_fun("jvp", fun)
+    has_aux = as_bool("jvp", "has_aux", has_aux)
     p_leaves, t_leaves = _tangent_leaves("jvp", primals, tangents)
     traced = _trace_or_concrete("jvp", fun, tuple(primals), {}, _python_scalars)
     if traced is None:
@@ -491,6 +567,7 @@ def linearize(fun: Callable, *primals):
         >>> y, f_jvp = nb.linearize(nb.sin, nb.tensor(0.5))
         >>> f_jvp(nb.tensor(1.0))  # cos(0.5)
     """
+    check_fun("linearize", fun)
     traced = _trace_or_concrete("linearize", fun, tuple(primals), {}, _python_scalars)
     if traced is None:
         return _concrete_linearize(fun, primals)
@@ -549,6 +626,19 @@ def vmap(fun: Callable, in_axes=0, out_axes=0, axis_size: int | None = None):
         >>> nb.vmap(lambda x: nb.sum(x * x))(nb.ones((10, 5))).shape
         (10,)
     """
+    check_fun("vmap", fun)
+    in_axes = check_axes_spec("vmap", "in_axes", in_axes)
+    out_axes = check_axes_spec("vmap", "out_axes", out_axes)
+    axis_size = as_opt_int("vmap", "axis_size", axis_size, min=0)
+    if isinstance(in_axes, dict):
+        raise_error(TransformError, "vmap", f"in_axes must be an int, None or a tuple with one "
+                    f"entry per positional argument, got the dict {in_axes!r} (wrap it in a "
+                    f"tuple for a function of one argument)")
+    n = positional_arity(fun)
+    if isinstance(in_axes, (tuple, list)) and n is not None and len(in_axes) > n:
+        raise_error(TransformError, "vmap", f"in_axes {in_axes!r} has {len(in_axes)} entries, "
+                    f"but {getattr(fun, '__name__', 'the function')} takes {n} positional "
+                    f"argument{'' if n == 1 else 's'}")
 
     @functools.wraps(fun)
     def batched(*args, **kwargs):
@@ -617,200 +707,51 @@ def _out_axes(out_axes, out_tree) -> list:
 
 
 # ---------------------------------------------------------------------------
-# Jacobians and Hessians
-# ---------------------------------------------------------------------------
-def _jac_inputs(fn_name: str, args: tuple, argnums):
-    nums, single = _normalize_argnums(fn_name, argnums, len(args))
-    diff = tuple(args[a] for a in nums)
-    leaves, tree = tree_util.flatten(diff)
-    tensors = []
-    for leaf in leaves:
-        t = _as_traceable(leaf, fn_name)
-        _check_diff_input(fn_name, t, nums[0])
-        tensors.append(t)
-    return nums, single, tensors, tree
-
-
-def _partial_fn(fun, args: tuple, nums: tuple[int, ...], tree):
-    """f of the differentiated leaves only; the other arguments are fixed."""
-    def f(*diff_leaves):
-        a = list(args)
-        parts = tree_util.unflatten(tree, list(diff_leaves))
-        for n, p in zip(nums, parts):
-            a[n] = p
-        return fun(*a)
-    return f
-
-
-def _basis(tensors: list[Tensor], ctx_like: Tensor) -> tuple[list[Tensor], int]:
-    """Identity rows split per leaf: leaf k gets shape (N, *shape_k)."""
-    from ..creation import eye
-    from ..ops.shape import reshape, static_slice
-    sizes = [t.size for t in tensors]
-    n = int(sum(sizes))
-    dtype = tensors[0].dtype
-    identity = eye(n, dtype=dtype)
-    out, start = [], 0
-    for t, s in zip(tensors, sizes):
-        out.append(reshape(static_slice(identity, (0, start), (n, start + s)), (n,) + tuple(t.shape)))
-        start += s
-    return out, n
-
-
-def _blocks(stacked: list[Tensor], lead_shapes, trail_shapes, lead_first: bool):
-    """Split rows of `stacked` (each (N, *shape_j)) into Jacobian blocks.
-
-    With lead_first (jacrev): stacked over output elements -> block (out_shape, in_shape).
-    Otherwise (jacfwd): stacked over input elements -> block (out_shape, in_shape).
-    Returns blocks[j][k] for stacked leaf j and basis leaf k.
-    """
-    from ..ops.shape import moveaxis, reshape, static_slice
-    blocks = []
-    for s, shape_j in zip(stacked, trail_shapes):
-        row, start = [], 0
-        for shape_k in lead_shapes:
-            size_k = int(np.prod(shape_k)) if shape_k else 1
-            part = static_slice(s, (start,) + (0,) * (s.ndim - 1), (start + size_k,) + s.shape[1:])
-            start += size_k
-            if lead_first:   # part: (size_out_k, *in_shape_j) -> (*out_shape_k, *in_shape_j)
-                row.append(reshape(part, tuple(shape_k) + tuple(shape_j)))
-            else:            # part: (size_in_k, *out_shape_j) -> (*out_shape_j, *in_shape_k)
-                moved = moveaxis(part, 0, -1) if part.ndim > 1 else part
-                row.append(reshape(moved, tuple(shape_j) + tuple(shape_k)))
-        blocks.append(row)
-    return blocks
-
-
-def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
-           allow_int: bool = False):
-    """The Jacobian by forward mode: `vmap` of `jvp` over the input basis (one batched program).
-
-    Example:
-        >>> nb.jacfwd(lambda x: x ** 2)(nb.tensor([1.0, 2.0]))  # diag(2x)
-    """
-    def jac(*args):
-        nums, single, tensors, in_tree = _jac_inputs("jacfwd", args, argnums)
-        f = _partial_fn(fun, args, nums, in_tree)
-        basis, _ = _basis(tensors, tensors[0])
-        aux_box = []
-
-        def push(*tangents):
-            res = jvp(f, tuple(tensors), tuple(tangents), has_aux=has_aux)
-            if has_aux:
-                aux_box.append(res[2])
-            return res[1]
-
-        out_struct = eval_shape(lambda *t: _split_aux("jacfwd", f(*t), has_aux)[0], *tensors)
-        out_leaves, out_tree = tree_util.flatten(out_struct)
-        stacked = tree_util.leaves(vmap(push)(*basis))
-        blocks = _blocks(stacked, [t.shape for t in tensors], [o.shape for o in out_leaves],
-                         lead_first=False)
-        result = _assemble_jac(blocks, out_tree, in_tree, single)
-        if has_aux:
-            aux = _split_aux("jacfwd", f(*tensors), True)[1]
-            return result, aux
-        return result
-
-    return step_end(jac)
-
-
-def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = False,
-           allow_int: bool = False):
-    """The Jacobian by reverse mode: `vmap` of the VJP over the output basis.
-
-    Example:
-        >>> nb.jacrev(lambda x: nb.sin(x))(nb.tensor([0.0, 1.0]))  # diag(cos x)
-    """
-    def jac(*args):
-        nums, single, tensors, in_tree = _jac_inputs("jacrev", args, argnums)
-        f = _partial_fn(fun, args, nums, in_tree)
-        res = vjp(f, *tensors, has_aux=has_aux)
-        out, pullback = res[0], res[1]
-        out_leaves, out_tree = tree_util.flatten(out)
-        out_leaves = [_as_traceable(o, "jacrev") for o in out_leaves]
-        basis, _ = _basis(out_leaves, out_leaves[0])
-
-        def pull(*cts):
-            return pullback(tree_util.unflatten(out_tree, list(cts)))
-
-        stacked = tree_util.leaves(vmap(pull)(*basis))
-        blocks_by_in = _blocks(stacked, [o.shape for o in out_leaves],
-                               [t.shape for t in tensors], lead_first=True)
-        blocks = [[blocks_by_in[k][j] for k in range(len(tensors))] for j in range(len(out_leaves))]
-        result = _assemble_jac(blocks, out_tree, in_tree, single)
-        return (result, res[2]) if has_aux else result
-
-    return step_end(jac)
-
-
-def _assemble_jac(blocks, out_tree, in_tree, single: bool):
-    """Output structure of input structure: out_tree leaves become in_tree-shaped blocks."""
-    per_out = []
-    for row in blocks:
-        parts = tree_util.unflatten(in_tree, row)
-        per_out.append(parts[0] if single else parts)
-    return tree_util.unflatten(out_tree, per_out)
-
-
-def jacobian(fun: Callable, argnums=0, has_aux: bool = False):
-    """The Jacobian, by forward mode when inputs are fewer than outputs, else reverse mode."""
-    def jac(*args):
-        nums, _, tensors, _ = _jac_inputs("jacobian", args, argnums)
-        n_in = sum(t.size for t in tensors)
-        out = eval_shape(lambda *a: _split_aux("jacobian", fun(*a), has_aux)[0], *args)
-        n_out = sum(int(np.prod(o.shape)) for o in tree_util.leaves(out))
-        pick = jacfwd if n_in <= n_out else jacrev
-        return pick(fun, argnums=argnums, has_aux=has_aux)(*args)
-    return step_end(jac)
-
-
-def hessian(fun: Callable, argnums=0, has_aux: bool = False):
-    """The Hessian of a scalar function: `jacfwd(jacrev(f))` (forward over reverse).
-
-    Example:
-        >>> nb.hessian(lambda x: nb.sum(x ** 3))(nb.tensor([1.0, 2.0]))  # diag(6x)
-    """
-    return jacfwd(jacrev(fun, argnums=argnums, has_aux=has_aux), argnums=argnums, has_aux=has_aux)
-
-
-@step_end
-def hvp(fun: Callable, primals, tangents):
-    """Hessian-vector product H(x) v by forward-over-reverse, without forming H.
-
-    `primals` and `tangents` are a tensor each, or tuples for several arguments.
-
-    Example:
-        >>> nb.hvp(lambda x: nb.sum(x ** 3), nb.tensor([1.0, 2.0]), nb.tensor([1.0, 0.0]))
-    """
-    single = not isinstance(primals, (tuple, list))
-    if single:
-        primals, tangents = (primals,), (tangents,)
-    g = grad(fun, argnums=tuple(range(len(primals))))
-    out = jvp(g, tuple(primals), tuple(tangents))[1]
-    return out[0] if single else out
-
-
-# ---------------------------------------------------------------------------
 # Inspection
 # ---------------------------------------------------------------------------
 def make_graph(fun: Callable, *, static_argnums=()):
     """A function returning the traced Graph of `fun` on its arguments (printable). After
-    transforms it holds primitives only.
+    transforms it holds primitives only. Arguments at `static_argnums` are not graph
+    inputs: their values are fixed in the graph (tensors there become constants), as
+    jit's static arguments are.
 
     Example:
         >>> print(nb.make_graph(nb.grad(lambda x: nb.sum(nb.sin(x))))(nb.ones((3,))))
+        >>> nb.make_graph(lambda x, w: x * w, static_argnums=1)(nb.ones(3), nb.arange(3.0))
     """
+    check_fun("make_graph", fun)
+    static = check_argnums("make_graph", static_argnums, fun, "static_argnums", allow_empty=True)
+
     def make(*args, **kwargs):
-        traced = trace_function(fun, args, kwargs, "make_graph")
-        return traced.graph
+        n = len(args)
+        fixed = set()
+        for i in static:
+            if not -n <= i < n:
+                raise_error(TransformError, "make_graph", f"static_argnums {i} is out of range "
+                            f"for a call with {n} positional argument{'' if n == 1 else 's'}")
+            fixed.add(i % n)
+        if not fixed:
+            return trace_function(fun, args, kwargs, "make_graph").graph
+        dynamic = [a for i, a in enumerate(args) if i not in fixed]
+
+        def with_statics(*dyn, **kw):
+            it = iter(dyn)
+            return fun(*[args[i] if i in fixed else next(it) for i in range(n)], **kw)
+        return trace_function(with_statics, tuple(dynamic), kwargs, "make_graph").graph
     return make
 
 
 def eval_shape(fun: Callable, *args, **kwargs):
-    """The output avals (shape and dtype) of `fun(*args)`, computed by tracing only."""
+    """The output avals (shape and dtype) of `fun(*args)`, computed by tracing only.
+
+    Example:
+        >>> nb.eval_shape(lambda x: x @ x.T, nb.ones((3, 2)))
+        f32[3,3]
+    """
+    check_fun("eval_shape", fun)
     traced = trace_function(fun, args, kwargs, "eval_shape")
     return tree_util.unflatten(traced.out_tree, [v.aval for v in traced.graph.outputs])
 
 
-__all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "vmap", "jacfwd", "jacrev",
-           "jacobian", "hessian", "hvp", "make_graph", "eval_shape"]
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "vmap", "make_graph",
+           "eval_shape"]
