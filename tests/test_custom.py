@@ -267,8 +267,10 @@ def test_custom_vjp_errors_name_the_function_and_the_shapes():
         nb.grad(lambda x: nb.sum(f(x)))(nb.ones((2,)))
     with pytest.raises(nb.NablaError, match="forward-mode"):
         nb.jvp(f, (nb.ones((2,)),), (nb.ones((2,)),))
-    g = nb.custom_vjp(lambda x, y: x + y, nondiff_argnums=(5,))
-    g.defvjp(lambda x, y: (x + y, None), lambda res, ct: (ct, ct))
+    with pytest.raises(nb.TransformError, match=r"nondiff_argnums=\(5,\) is out of range"):
+        nb.custom_vjp(lambda x, y: x + y, nondiff_argnums=(5,))  # at the definition
+    g = nb.custom_vjp(lambda *xs: xs[0] + xs[1], nondiff_argnums=(5,))  # *args: at the call
+    g.defvjp(lambda *xs: (xs[0] + xs[1], None), lambda res, ct: (ct, ct))
     with pytest.raises(nb.NablaError, match="nondiff_argnums 5 is out of range"):
         g(nb.ones((2,)), nb.ones((2,)))
 
