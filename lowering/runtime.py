@@ -95,6 +95,7 @@ class Device:
         self.sharding = _sharding_class()(pjrt_device)
         xc, _ = _jaxlib()
         self.device_list = xc.DeviceList((pjrt_device,))
+        self.assignment = xc.DeviceAssignment.create(np.array([[pjrt_device.id]]))
 
     def __repr__(self) -> str:
         return f"Device({self.platform}:{self.index})"
@@ -127,7 +128,7 @@ _devices: dict[str, list[Device]] = {}
 
 
 def devices(platform: str | None = None) -> list[Device]:
-    """The available devices (CPU always; GPU when a PJRT plugin is installed)."""
+    """The available devices (CPU always; GPU when the CUDA PJRT plugin is installed)."""
     with _lock:
         if "cpu" not in _devices:
             xc, _ = _jaxlib()
@@ -135,9 +136,82 @@ def devices(platform: str | None = None) -> list[Device]:
             client = xc.make_cpu_client(num_devices=n) if n else xc.make_cpu_client()
             _clients["cpu"] = client
             _devices["cpu"] = [Device("cpu", i, d, client) for i, d in enumerate(client.devices())]
+        if "gpu" not in _devices and _gpu_problem is None:
+            _start_gpu()
     if platform is None:
         return [d for ds in _devices.values() for d in ds]
     return list(_devices.get(platform, []))
+
+
+# -- the CUDA PJRT plugin (the `cuda` extra: jax-cuda12-pjrt and NVIDIA's libraries) ------
+_gpu_problem: str | None = None  # why there is no GPU, once looked for
+
+# NVIDIA's wheels (nvidia-*-cu12) put each library under nvidia/<package>/lib; loading
+# them first lets the plugin find them without LD_LIBRARY_PATH.
+_NVIDIA_LIBRARIES = (
+    ("cuda_runtime", "libcudart.so.12"), ("cuda_nvrtc", "libnvrtc.so.12"),
+    ("nvjitlink", "libnvJitLink.so.12"), ("cublas", "libcublasLt.so.12"),
+    ("cublas", "libcublas.so.12"), ("cusparse", "libcusparse.so.12"),
+    ("cusolver", "libcusolver.so.11"), ("cufft", "libcufft.so.11"),
+    ("cudnn", "libcudnn.so.9"), ("nccl", "libnccl.so.2"), ("cuda_cupti", "libcupti.so.12"),
+)
+
+
+def cuda_plugin_path() -> str | None:
+    """The CUDA PJRT plugin library, if its wheel is installed (found without running the
+    wheel's Python package, which imports jax)."""
+    import importlib.util
+    try:
+        spec = importlib.util.find_spec("jax_plugins.xla_cuda12")
+    except (ImportError, ValueError):
+        return None
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        path = os.path.join(folder, "xla_cuda_plugin.so")
+        if os.path.exists(path):
+            return path
+    return None
+
+
+def _preload_nvidia_libraries() -> None:
+    import ctypes
+    import importlib.util
+    for package, library in _NVIDIA_LIBRARIES:
+        try:
+            spec = importlib.util.find_spec(f"nvidia.{package}")
+        except (ImportError, ValueError):
+            continue
+        for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+            path = os.path.join(folder, "lib", library)
+            if os.path.exists(path):
+                try:
+                    ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
+                except OSError:
+                    pass  # the plugin reports what it still misses
+
+
+def _start_gpu() -> None:
+    """Load the CUDA plugin when installed; on failure remember why (devices("gpu") then
+    raises with the reason). Called with _lock held."""
+    global _gpu_problem
+    path = cuda_plugin_path()
+    if path is None:
+        _gpu_problem = "the CUDA PJRT plugin is not installed (pip install 'nabla_like[cuda]')"
+        return
+    xc, _ = _jaxlib()
+    try:
+        _preload_nvidia_libraries()
+        xc.load_pjrt_plugin_dynamically("cuda", path)
+        xc.initialize_pjrt_plugin("cuda")
+        client = xc.make_c_api_client("cuda", {}, None)
+        found = client.local_devices()
+    except Exception as e:  # no driver, no GPU, a library missing: reported, never a crash
+        _gpu_problem = f"the CUDA PJRT plugin could not start: {str(e).strip()[:500]}"
+        return
+    if not found:
+        _gpu_problem = "the CUDA PJRT plugin found no GPU"
+        return
+    _clients["gpu"] = client
+    _devices["gpu"] = [Device("gpu", i, d, client) for i, d in enumerate(found)]
 
 
 class UnknownDevice(ValueError):
@@ -149,7 +223,9 @@ def devices_checked(platform: str | None = None) -> list[Device]:
     found = devices(platform)
     if platform is not None and not found:
         known = sorted({d.platform for d in devices()})
-        raise UnknownDevice(f"no {platform!r} device is available (available: {', '.join(known)})")
+        why = f"; {_gpu_problem}" if platform == "gpu" and _gpu_problem else ""
+        raise UnknownDevice(f"no {platform!r} device is available (available: "
+                            f"{', '.join(known)}){why}")
     return found
 
 
@@ -157,9 +233,13 @@ _default: Device | None = None
 
 
 def default_device() -> Device:
+    """The process's default device: the first GPU when there is one, else cpu:0
+    (NABLA_DEFAULT_PLATFORM=cpu keeps the CPU)."""
     global _default
     if _default is None:
-        _default = devices("cpu")[0]
+        wanted = os.environ.get("NABLA_DEFAULT_PLATFORM", "").lower()
+        gpus = devices("gpu") if wanted != "cpu" else []
+        _default = gpus[0] if gpus else devices("cpu")[0]
     return _default
 
 
@@ -240,6 +320,18 @@ def _to_numpy(buffer, dtype) -> np.ndarray:
             return out
     out, _ = buffer._single_device_array_to_np_array_did_copy()
     return out
+
+
+def copy_to(buffer, device: Device, np_dtype=None):
+    """A copy of `buffer` on `device` (device to device, without a trip through Python)."""
+    _, jx = _jaxlib()
+    try:
+        return jx.batched_copy_array_to_devices_with_sharding(
+            [buffer], [device.device_list], [device.sharding], [jx.ArrayCopySemantics.ALWAYS_COPY])[0]
+    except Exception as e:
+        if _is_out_of_memory(e):
+            raise _out_of_memory(e) from None
+        raise
 
 
 def block_until_ready(buffers) -> None:
@@ -334,6 +426,8 @@ def compile(text: str, out_avals, device: Device | None = None, tiny: bool = Fal
     xc, _ = _jaxlib()
     device = device or default_device()
     options = xc.CompileOptions()
+    # The device the program runs on (compile_and_load's device list alone leaves it at 0).
+    options.executable_build_options.device_assignment = device.assignment
     if tiny:
         options.executable_build_options.debug_options.xla_backend_optimization_level = 0
     start = time.perf_counter()

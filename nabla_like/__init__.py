@@ -36,20 +36,12 @@ from . import random  # noqa: F401,E402  (nb.random: the key-based API, over ops
 from .linalg import __all__ as _linalg_names  # noqa: F401
 from .transforms import *  # noqa: F401,F403
 from .tensor import Tensor  # noqa: F401
+from .placement import (Device, default_device, device, device_count, devices,  # noqa: F401
+                      get_default_device, set_default_device)
 from . import nn, optim  # noqa: E402,F401  (after the ops: they are written with nb.*)
 
 bool = bool_  # noqa: A001 - nb.bool, as numpy's np.bool
 compile = jit  # noqa: A001 - nb.compile, Nabla's name for jit
-
-
-def devices(platform: str | None = None):
-    """The devices XLA can run on (`nb.devices()` -> [Device(cpu:0)]); `platform` ("cpu",
-    "gpu") filters them, and a platform with no device raises nb.DeviceError."""
-    from lowering import runtime
-    try:
-        return runtime.devices_checked(platform)
-    except runtime.UnknownDevice as e:
-        errors.raise_error(DeviceError, "devices", str(e))
 
 
 __version__ = "0.1.0"
@@ -66,7 +58,7 @@ def clear_caches() -> None:
 
 # The public API: what the docs describe and `from nabla_like import *` gives. Everything
 # else reachable as an attribute (the family modules, core, lazy...) is internal.
-from . import checks, creation, ops, transforms  # noqa: E402  (their __all__ lists)
+from . import checks, creation, ops, placement, transforms  # noqa: E402  (their __all__ lists)
 
 __all__ = sorted({
     *creation.__all__, *checks.__all__, *ops.__all__, *transforms.__all__,
@@ -74,6 +66,6 @@ __all__ = sorted({
     "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "finfo", "iinfo",
     "promote_types", "enable_grad", "grad_enabled", "no_grad", "backward", "zero_grad", "jit",
     "CompileStats", "ProgramCache", "block_until_ready", "compile_stats", "realize_all", "compile",
-    "devices", "clear_caches", "linalg", "random", "nn", "optim", "tree", "dtypes", "errors",
+    *placement.__all__, "clear_caches", "linalg", "random", "nn", "optim", "tree", "dtypes", "errors",
     *(name for name in dir(errors) if name.endswith("Error")),
 })

@@ -35,7 +35,7 @@ from __future__ import annotations
 import contextlib
 import operator
 import threading
-from typing import Callable
+from typing import Any, Callable
 
 from .dtypes import INT_BOUNDS, DType, as_dtype, result_type, scalar_dtype
 from .errors import ConcretizationError, RangeError, TracerLeakError, make_error, raise_error
@@ -222,6 +222,7 @@ class _ThreadState(threading.local):
         self.grad_enabled = True
         self.grad_depth = 0
         self.grad_saved: list[tuple[bool, int]] = []
+        self.device = None  # set by nb.default_device(...); None: the process's first device
 
 
 _tls = _ThreadState()
@@ -321,6 +322,28 @@ def _track_unset(value: Value) -> None:
 
 # Called with every Value recorded in the eager context; lazy.py installs its tape.
 track: Callable[[Value], None] = _track_unset
+
+# The device new eager values go to when no operand has one (set by nabla_like.devices).
+default_device: Callable[[], Any] = lambda: None
+
+
+def mixed_devices(op: str, a, b):
+    """Raise nb.DeviceError: one op's operands live on two devices."""
+    from .errors import DeviceError
+    raise_error(DeviceError, op, f"operands live on different devices, {a} and {b}; move one "
+                f"with t.to(device) first (nabla_like never copies between devices implicitly)")
+
+
+def device_of_values(op: str, vals) -> Any:
+    """The one device among `vals` (literals have none), or the current default device."""
+    dev = None
+    for v in vals:
+        d = v.device
+        if d is not None and d is not dev:
+            if dev is not None:
+                mixed_devices(op, dev, d)
+            dev = d
+    return dev if dev is not None else default_device()
 
 
 class _DonatedContext(Context):
@@ -433,7 +456,9 @@ def _output_values(node: Node, ctx: Context) -> list[Value]:
             value.requires_grad = True
         outs.append(value)
     if ctx.level == 0:
+        dev = device_of_values(prim.name, node.inputs)
         for value in outs:
+            value.device = dev
             track(value)
     return outs
 
@@ -503,12 +528,18 @@ def bind(prim: Primitive, *args: Tensor, **params):
         vals = []
         avals = []
         rg = False
+        dev = None
         for a in args:
             v = a._value
             vals.append(v)
             avals.append(v.aval)
             if v.requires_grad:
                 rg = True
+            d = v.device
+            if d is not None and d is not dev:
+                if dev is not None:
+                    mixed_devices(prim.name, dev, d)
+                dev = d
         key = (prim, param_key(params), *avals) if params else (prim, *avals)
         try:
             hit = _rule_cache.get(key)
@@ -524,6 +555,7 @@ def bind(prim: Primitive, *args: Tensor, **params):
         result._value = value
         result._grad = None
         if ctx.level == 0:
+            value.device = dev if dev is not None else default_device()
             track(value)
         elif prim.differentiable and not grad_recording(ctx):
             result = _constant_under_no_grad(result)

@@ -11,6 +11,8 @@ Python numbers that do not fit the dtype (RangeError, as NumPy 2's OverflowError
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 
 import numpy as np
@@ -19,6 +21,8 @@ from lowering import runtime
 
 from .args import as_bool, as_int, as_scalar, check_size
 from .core import Primitive, bind, current_context, full_in
+from .core import _tls
+from .placement import get_default_device, requested_device, to_device
 from .dtypes import (
     ALL_DTYPES,
     DType,
@@ -179,16 +183,18 @@ def _leaf(out: Tensor, requires_grad: bool, source=None) -> Tensor:
 # ---------------------------------------------------------------------------
 # From host data
 # ---------------------------------------------------------------------------
-def _host_to_tensor(array: np.ndarray, owned: bool = False) -> Tensor:
-    """A materialized leaf holding `array`'s values. Unless `owned` (an array this module
-    just made, which nobody else can write), the data is copied: a snapshot."""
+def _host_to_tensor(array: np.ndarray, owned: bool = False, device=None) -> Tensor:
+    """A materialized leaf holding `array`'s values on `device` (default: this thread's
+    default device). Unless `owned` (an array this module just made, which nobody else can
+    write), the data is copied: a snapshot."""
     if not array.dtype.isnative:  # big-endian data: the same values in machine byte order
         array, owned = array.astype(array.dtype.newbyteorder("=")), True
     dtype = as_dtype(array.dtype)
     if not (owned and runtime.is_aligned(array)):
         array = runtime.aligned_copy(np.asarray(array))
     v = Value(interned_aval(tuple(int(d) for d in array.shape), dtype), None, 0, LAZY)
-    v.buffer = runtime.default_device().put(array)
+    v.device = device or get_default_device()
+    v.buffer = v.device.put(array)
     return Tensor._wrap(v)
 
 
@@ -694,6 +700,61 @@ def triu(x, k: int = 0) -> Tensor:
                [0., 1.]], dtype=float32)
     """
     return _triangle("triu", x, k, lower=False)
+
+
+# ---------------------------------------------------------------------------
+# device=: every creation function places its result
+# ---------------------------------------------------------------------------
+def _placing(fn, like: bool = False):
+    """`fn` with a keyword `device=` (a Device, "cpu", "cpu:1", ...): the result is made
+    on that device (an open nb.default_device block's when not given); `like`: a
+    constant follows the device of the tensor it is shaped like, as in PyTorch."""
+    op = fn.__name__
+
+    @functools.wraps(fn)
+    def placed(*args, device=None, **kwargs):
+        d = requested_device(op, device)
+        if d is None:
+            out = fn(*args, **kwargs)
+            if like and isinstance(args[0], Tensor):
+                _commit(out, args[0]._value.device)
+            return out
+        saved = _tls.device
+        _tls.device = d
+        try:
+            out = fn(*args, **kwargs)
+        finally:
+            _tls.device = saved
+        v = out._value
+        if v.ctx.level == 0 and v.device is not d:
+            if v.device is None:
+                _commit(out, d)
+            else:  # a tensor given as data, on another device
+                out = _leaf(to_device(out, d), out._value.leaf_tensor is not None)
+        return out
+
+    sig = inspect.signature(fn)
+    param = inspect.Parameter("device", inspect.Parameter.KEYWORD_ONLY, default=None)
+    placed.__signature__ = sig.replace(parameters=[*sig.parameters.values(), param])
+    placed.__doc__ = (fn.__doc__ or "").rstrip() + _DEVICE_DOC
+    return placed
+
+
+_DEVICE_DOC = "\n\n    `device=` places the result (default: nb.default_device).\n"
+
+
+def _commit(out: Tensor, device) -> None:
+    v = out._value
+    if v.ctx.level == 0 and v.device is None and device is not None:
+        v.device = device
+
+
+for _name in ("arange", "asarray", "eye", "full", "identity", "iota", "linspace", "ones",
+              "tensor", "zeros"):
+    globals()[_name] = _placing(globals()[_name])
+for _name in ("full_like", "ones_like", "zeros_like"):
+    globals()[_name] = _placing(globals()[_name], like=True)
+del _name
 
 
 __all__ = [

@@ -85,11 +85,13 @@ class Value:
     """An SSA value: produced by `node` (output `index`), or a leaf when `node` is None.
 
     `ctx` is the context the value was recorded in. Leaves of the lazy eager
-    context carry a device `buffer`, or a Python scalar `literal`.
+    context carry a device `buffer`, or a Python scalar `literal`. `device` is the
+    runtime Device an eager value lives on (or will be computed on); None for traced
+    values and for literals that no `device=` placed, which join any device.
     """
 
     __slots__ = ("aval", "node", "index", "ctx", "buffer", "literal", "id",
-                 "requires_grad", "leaf_tensor", "__weakref__")
+                 "requires_grad", "leaf_tensor", "device", "__weakref__")
 
     def __init__(self, aval: Aval, node: "Node | None", index: int, ctx: Any):
         self.aval = aval
@@ -101,6 +103,7 @@ class Value:
         self.id = node.out_ids[index] if node is not None else next(_ids)
         self.requires_grad = False
         self.leaf_tensor = None
+        self.device = None
 
     def __repr__(self) -> str:
         return f"%{self.id}:{self.aval.short()}"

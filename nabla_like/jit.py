@@ -28,7 +28,7 @@ from lowering import runtime
 
 from . import tree as tree_util
 from .core import DONATED, _leak, _new_tensor, grad_recording
-from .errors import CompileError, JitError, RangeError, TransformError, raise_error
+from .errors import CompileError, DeviceError, JitError, RangeError, TransformError, raise_error
 from .ir import Aval, Graph, Value
 from .lazy import LAZY, flush, realize
 from .tensor import Tensor
@@ -57,7 +57,7 @@ class JitStats:
 
 class _Entry:
     __slots__ = ("graph", "out_tree", "executable", "text", "donated", "out_avals", "key_desc",
-                 "fast_key")
+                 "fast_key", "on_devices")
 
     def __init__(self, graph: Graph, out_tree, text: str, executable, donated: tuple[int, ...],
                  key_desc):
@@ -69,6 +69,20 @@ class _Entry:
         self.out_avals = [v.aval for v in graph.outputs]
         self.key_desc = key_desc
         self.fast_key = None  # the _fast_signature key that also finds it, if any
+        self.on_devices: dict = {}  # Device -> the executable compiled for it (see for_device)
+
+    def for_device(self, device):
+        """The executable for `device` (compiled from the same StableHLO on first use)."""
+        exe = self.executable
+        if device is None or device is exe.device:
+            return exe
+        other = self.on_devices.get(device)
+        if other is None:
+            other = runtime.compile(self.text, self.out_avals, device,
+                                    tiny=lowering.largest_array(self.graph) <= runtime.TINY_PROGRAM_ELEMENTS,
+                                    kind="jit")
+            self.on_devices[device] = other
+        return other
 
 
 class Lowered:
@@ -270,6 +284,7 @@ class Jitted:
             return self._run_general(entry, leaves)
         # The common case in one pass: materialized eager tensors without grad history.
         buffers = []
+        dev = None
         for leaf in leaves:
             if type(leaf) is not Tensor:
                 return self._run_general(entry, leaves)
@@ -278,11 +293,24 @@ class Jitted:
             if b is None or v.ctx is not LAZY or (v.requires_grad and grad_recording(LAZY)):
                 return self._run_general(entry, leaves)
             buffers.append(b)
+            if v.device is not dev:
+                dev = self._device(dev, v)
         for v in entry.graph.consts:
             if v.buffer is None:
                 return self._run_general(entry, leaves)
             buffers.append(v.buffer)
-        return self._execute(entry, leaves, buffers)
+            if v.device is not dev:
+                dev = self._device(dev, v)
+        return self._execute(entry, leaves, buffers, dev)
+
+    def _device(self, dev, v):
+        """The device of the arguments so far, `dev`, joined with that of `v`."""
+        if dev is None:
+            return v.device
+        if v.device is None:
+            return dev
+        raise_error(DeviceError, f"jit({self.__name__})", f"arguments live on different "
+                    f"devices, {dev} and {v.device}; move them to one with t.to(device)")
 
     def _run_general(self, entry: _Entry, leaves: list):
         """Traced or grad-tracking arguments replay the graph; pending tensors are realized
@@ -304,14 +332,19 @@ class Jitted:
             flush("jit")
         if pending:
             realize(pending, "jit")
+        dev = None
+        for v in [t._value for t in tensors] + list(graph.consts):
+            if v.device is not dev:
+                dev = self._device(dev, v)
+        exe = entry.for_device(dev)
         buffers = []
         for leaf, aval in zip(leaves, graph.in_avals):
             if isinstance(leaf, Tensor):
                 buffers.append(leaf._value.buffer)
             else:
-                buffers.append(entry.executable.device.put(_host_scalar(leaf, aval)))
+                buffers.append(exe.device.put(_host_scalar(leaf, aval)))
         buffers.extend(v.buffer for v in graph.consts)
-        return self._execute(entry, leaves, buffers)
+        return self._execute(entry, leaves, buffers, exe.device)
 
     def _check_donation(self, entry: _Entry, leaves: list) -> None:
         ids = [id(leaf._value) for leaf in leaves if isinstance(leaf, Tensor)]
@@ -321,9 +354,10 @@ class Jitted:
                 raise_error(JitError, "jit", f"a donated tensor {v.aval.short()} is also "
                             f"passed as another argument; XLA cannot reuse a buffer it still reads")
 
-    def _execute(self, entry: _Entry, leaves: list, buffers: list):
+    def _execute(self, entry: _Entry, leaves: list, buffers: list, device=None):
+        exe = entry.for_device(device)
         try:
-            results = entry.executable(buffers)
+            results = exe(buffers)
         except runtime.OutOfDeviceMemory as e:
             from .lazy import out_of_memory
             out_of_memory(f"jit({self.__name__})", entry.graph.nodes, e)
@@ -333,9 +367,11 @@ class Jitted:
                 leaf._value.buffer = None
                 leaf._value.ctx = DONATED
         outs = []
+        device = exe.device
         for aval, buf in zip(entry.out_avals, results):
             v = Value(aval, None, 0, LAZY)
             v.buffer = buf
+            v.device = device
             t = _new_tensor(Tensor)
             t._value = v
             t._grad = None
@@ -387,7 +423,10 @@ class Jitted:
         start = time.perf_counter()
         try:
             tiny = lowering.largest_array(graph) <= runtime.TINY_PROGRAM_ELEMENTS
-            exe = runtime.compile(text, [v.aval for v in graph.outputs], tiny=tiny, kind="jit")
+            device = next((leaf._value.device for leaf in tree_util.leaves((dyn_args, dyn_kwargs))
+                           if isinstance(leaf, Tensor) and leaf._value.device is not None), None)
+            exe = runtime.compile(text, [v.aval for v in graph.outputs], device, tiny=tiny,
+                                  kind="jit")
         except Exception as e:
             raise CompileError(f"jit: XLA could not compile {self.__name__}: {str(e)[:2000]}") from e
         self.stats.compile_seconds += time.perf_counter() - start

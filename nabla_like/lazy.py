@@ -420,6 +420,12 @@ def _run_known(known: dict, nodes: list | None, reason: str = "realize") -> None
     """Compute the pending values in `known` (id -> Value, the only reference this module
     keeps to them); `nodes`: their nodes in a topological order, if known. `reason` (the
     read or boundary that asked) names the operation in an out-of-memory error."""
+    groups = _by_device(known)
+    if groups is not None:  # work for several devices: one program each
+        known.clear()
+        for group in groups.values():
+            _run_known(group, None, reason)
+        return
     plan = None if nodes is None else _schedule(nodes, known)
     if plan is None:
         plan = _schedule(toposort(list(known.values()), _is_materialized), known)
@@ -427,7 +433,7 @@ def _run_known(known: dict, nodes: list | None, reason: str = "realize") -> None
     known.clear()
     if not outs:
         return
-    device = runtime.default_device()
+    device = outs[0].device or core.default_device()
     index = plan.index
     key = _Key((tuple(plan.parts), tuple(index[v.id] for v in outs), device.ident))
     try:
@@ -442,6 +448,24 @@ def _run_known(known: dict, nodes: list | None, reason: str = "realize") -> None
         node = v.node
         if not v.requires_grad or v.leaf_tensor is not None or node.freed:
             v.node = None
+
+
+def _by_device(known: dict) -> dict | None:
+    """`known` split by device (device -> {id: Value}), or None when it is all one's."""
+    first = None
+    for v in known.values():
+        d = v.device
+        if d is not first:
+            if first is None:
+                first = d
+            else:
+                break
+    else:
+        return None
+    groups: dict = {}
+    for vid, v in known.items():
+        groups.setdefault(v.device, {})[vid] = v
+    return groups
 
 
 def _forget_pending(ids: dict) -> None:
@@ -661,7 +685,9 @@ def _realize_literal(v: Value, reason: str = "realize") -> None:
     aval = v.aval
     try:
         host = runtime.aligned_full(aval.shape, v.literal, aval.dtype.np)
-        v.buffer = runtime.default_device().put(host)
+        if v.device is None:
+            v.device = core.default_device()
+        v.buffer = v.device.put(host)
     except (runtime.OutOfDeviceMemory, MemoryError):
         _host_out_of_memory(reason, aval)
     v.literal = None
@@ -745,8 +771,6 @@ def dlpack_device(t: Tensor):
     return (1, 0)  # kDLCPU
 
 
-def device_of(t: Tensor):
-    return runtime.default_device()
 
 
 def format_tensor(t: Tensor) -> str:

@@ -89,8 +89,23 @@ class Tensor:
 
     @property
     def device(self):
-        from . import lazy
-        return lazy.device_of(self)
+        """The Device this tensor lives on (see nb.default_device)."""
+        from .placement import device_of
+        return device_of(self)
+
+    def to(self, device) -> "Tensor":
+        """This tensor on `device` ("cpu", "cpu:1", "gpu", a Device or a Tensor): itself if
+        it is there already, else a copy. A dtype converts instead (`t.to(nb.float16)`).
+
+        Example:
+            >>> nb.tensor([1.0, 2.0]).to("cpu").device
+            Device(cpu:0)
+        """
+        if isinstance(device, DType) or (isinstance(device, str) and ":" not in device
+                                         and device not in ("cpu", "gpu", "cuda")):
+            return self.astype(device)  # t.to(nb.float32), as in PyTorch
+        from .placement import to_device
+        return to_device(self, device)
 
     # -- materialization -------------------------------------------------------
     def realize(self) -> "Tensor":

@@ -82,6 +82,7 @@ BAD = {
     "callable": [3, "f"],
     "argnums": [1.5, "0", 99],
     "pad_width": [1.5, "3", (1.5, 1), -1],
+    "device": ["tpu", "cpu:99", "cpu:x", 5, ":0"],
 }
 
 KIND = {}
@@ -109,6 +110,7 @@ for kind, names in {
     "choice": "reduction approximate mode method trans platform",
     "callable": "fun f true_fn false_fn body_fn cond_fn printer",
     "argnums": "argnums static_argnums donate_argnums",
+    "device": "device spec",
 }.items():
     for n in names.split():
         KIND[n] = kind
@@ -179,6 +181,10 @@ SAMPLES.update({
     "nb.cumsum": S(X(), axis=1, reverse=False),
     "nb.debug": S(f_sum, then=(X(3),)),
     "nb.devices": S("cpu"),
+    "nb.device": S("cpu:0"),
+    "nb.device_count": S("cpu"),
+    "nb.set_default_device": S(None, kinds={"spec": "skip"}),  # None resets; see test_devices
+    "nb.get_default_device": S(),
     "nb.dot": S(X(3), X(3)),
     "nb.dot_general": S(X(2, 3), X(3, 4), ((1,), (0,)), ((), ()),
                         kinds={"contracting": "skip", "batch": "skip"}),

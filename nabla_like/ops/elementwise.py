@@ -727,6 +727,7 @@ def stop_gradient(x) -> Tensor:
         from ..ir import Value
         out = Value(v.aval, None, 0, v.ctx)
         out.buffer = v.buffer
+        out.device = v.device
         return Tensor._wrap(out)
     return bind(stop_gradient_p, x)
 

@@ -281,6 +281,7 @@ class RecordedEnv(dict):
             i = node.out_ids.index(vid)
             sibling = next((self.seen[o] for o in node.out_ids if o in self.seen), None)
             v = Value(node.out_avals[i], node, i, sibling.ctx if sibling is not None else EAGER)
+            v.device = sibling.device if sibling is not None else None
         t = Tensor._wrap(v)
         self[vid] = t
         return t
