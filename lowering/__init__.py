@@ -9,5 +9,6 @@ walk; each family file registers the StableHLO rules of one op family, mirroring
 from . import (call, control, conv, creation, custom, decomp, elementwise, indexing,  # noqa: F401
                linalg, random, reduce, shape)
 from . import sort  # noqa: F401  (the sort family: nabla_like/ops/sort.py)
+from . import sharding  # noqa: F401  (layout constraints: nabla_like/sharding.py)
 from .mlir import LOWERINGS, largest_array, lower_graph, register  # noqa: F401
 from . import runtime  # noqa: F401

@@ -207,7 +207,8 @@ def emit_graph(em: Emitter, graph, input_names: Sequence[str]) -> list[str]:
 
 
 def lower_graph(graph, name: str = "main", literal_packs: Sequence = (),
-                arg_attrs: dict[int, str] | None = None) -> str:
+                arg_attrs: dict[int, str] | None = None, pack_attrs: str | None = None,
+                result_attrs: dict[int, str] | None = None) -> str:
     """StableHLO module text for `graph` (inputs, nodes, outputs of the IR).
 
     `literal_packs` is a list of `(dtype, [leaf Values])`: each pack becomes one
@@ -215,7 +216,8 @@ def lower_graph(graph, name: str = "main", literal_packs: Sequence = (),
     the lazy context) is sliced out of it and broadcast to its shape. Feeding
     scalars this way keeps one compiled program for every value they take.
     `arg_attrs` maps an input position to MLIR argument attributes (e.g. buffer
-    donation: `tf.aliasing_output = 0 : i32`).
+    donation: `tf.aliasing_output = 0 : i32`; an SPMD layout: `mhlo.sharding = "..."`);
+    `pack_attrs` are the attributes of every literal pack, `result_attrs` of results.
     """
     em = Emitter()
     env: dict[int, str] = {}
@@ -228,7 +230,7 @@ def lower_graph(graph, name: str = "main", literal_packs: Sequence = (),
     for j, (dtype, leaves) in enumerate(literal_packs):
         pack_t = stype((len(leaves),), dtype.mlir)
         p = em.typed(f"%pack{j}", pack_t)
-        params.append(f"{p}: {pack_t}")
+        params.append(f"{p}: {pack_t}" + (f" {{{pack_attrs}}}" if pack_attrs else ""))
         scalar_t = stype((), dtype.mlir)
         for k, leaf in enumerate(leaves):
             s = em.op("stablehlo.slice", [p], stype((1,), dtype.mlir),
@@ -243,7 +245,9 @@ def lower_graph(graph, name: str = "main", literal_packs: Sequence = (),
     results = [env[v.id] for v in graph.outputs]
     res_types = [em.types[r] for r in results]
     em.lines.append(f'    "func.return"({", ".join(results)}) : ({", ".join(res_types)}) -> ()')
+    declared = [t + (f" {{{result_attrs[i]}}}" if result_attrs and i in result_attrs else "")
+                for i, t in enumerate(res_types)]
     head = (f"module @{name} {{\n  func.func public @main({', '.join(params)}) -> "
-            f"({', '.join(res_types)}) {{")
+            f"({', '.join(declared)}) {{")
     return head + "\n" + "\n".join(em.lines) + "\n  }\n}\n"
 

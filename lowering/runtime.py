@@ -413,6 +413,172 @@ class Executable:
         return self.loaded.hlo_modules()[0].to_string()
 
 
+# ---------------------------------------------------------------------------
+# SPMD: one program over a mesh of devices, partitioned by XLA
+# ---------------------------------------------------------------------------
+class DeviceGroup:
+    """The devices of a mesh, in mesh order: what an SPMD program is compiled for."""
+
+    def __init__(self, devices: list[Device]):
+        xc, _ = _jaxlib()
+        self.devices = list(devices)
+        self.client = devices[0].client
+        self.ident = tuple(d.ident for d in devices)
+        self.device_list = xc.DeviceList(tuple(d.pjrt for d in devices))
+        self.assignment = xc.DeviceAssignment.create(np.array([[d.pjrt.id for d in devices]],
+                                                              dtype=np.int32))
+        local = {d.id for d in self.client.local_devices()}
+        self.local = [k for k, d in enumerate(devices) if d.pjrt.id in local]  # this process's
+
+    def sharding(self, hlo: str):
+        """jaxlib's sharding object for HLO sharding text over these devices."""
+        xc, jx = _jaxlib()
+        return jx.GSPMDSharding(self.device_list, xc.HloSharding.from_string(hlo))
+
+
+def shard_slices(hlo_sharding, shape) -> list[tuple]:
+    """For each position in the device group, the slice of the global array it holds
+    (tile assignment values are positions; dims beyond the rank are replication)."""
+    dims = hlo_sharding.tile_assignment_dimensions()
+    tiles = np.asarray(hlo_sharding.tile_assignment_devices()).reshape(dims)
+    out = [None] * tiles.size
+    for idx in np.ndindex(*dims):
+        sl = []
+        for d, size in enumerate(shape):
+            step = -(-size // dims[d])
+            sl.append(slice(idx[d] * step, min((idx[d] + 1) * step, size)))
+        out[int(tiles[idx])] = tuple(sl)
+    return out
+
+
+def _slices(group: DeviceGroup, hlo: str, shape) -> list[tuple]:
+    xc, _ = _jaxlib()
+    hs = xc.HloSharding.from_string(hlo)
+    if hs.is_replicated():
+        return [tuple(slice(None) for _ in shape)] * len(group.devices)
+    return shard_slices(hs, shape)
+
+
+def put_sharded(host: np.ndarray, group: DeviceGroup, hlo: str):
+    """One global array over `group` holding `host` split as `hlo` says (this process puts
+    the shards of its own devices; uneven splits are padded, XLA ignores the padding)."""
+    xc, _ = _jaxlib()
+    slices = _slices(group, hlo, host.shape)
+    shard_shape = tuple(s.stop - s.start if s.start is not None else n
+                        for s, n in zip(_first_slice(slices, host.shape), host.shape))
+    shards, devices = [], []
+    for k in group.local:
+        piece = host[slices[k]]
+        if piece.shape != shard_shape:
+            padded = np.zeros(shard_shape, host.dtype)
+            padded[tuple(slice(0, n) for n in piece.shape)] = piece
+            piece = padded
+        shards.append(aligned_copy(np.ascontiguousarray(piece)))
+        devices.append(group.devices[k].pjrt)
+    try:
+        return xc.batched_device_put(HostAval(host.shape, host.dtype), group.sharding(hlo), shards,
+                                     devices, True, False, xc.HostBufferSemantics.ZERO_COPY, False)
+    except Exception as e:
+        if _is_out_of_memory(e):
+            raise _out_of_memory(e) from None
+        raise
+
+
+def _first_slice(slices, shape):
+    """The largest shard's slice (the first tile along every dim): every shard has its shape."""
+    return [slice(0, max((s[d].stop or n) - (s[d].start or 0) for s in slices))
+            for d, n in enumerate(shape)]
+
+
+def gather(buffer, group: DeviceGroup, hlo: str, shape, np_dtype) -> np.ndarray:
+    """The global array of a sharded buffer, assembled on the host from this process's
+    shards; None if some part of it lives only on other processes' devices."""
+    slices = _slices(group, hlo, shape)
+    shards = buffer._arrays
+    out = np.empty(shape, np_dtype)
+    filled = np.zeros(shape, bool) if len(group.local) < len(group.devices) else None
+    for k, shard in zip(group.local, shards):
+        piece = to_numpy(shard, np.dtype(np_dtype))
+        region = out[slices[k]]
+        out[slices[k]] = piece[tuple(slice(0, n) for n in region.shape)]
+        if filled is not None:
+            filled[slices[k]] = True
+    if filled is not None and not filled.all():
+        return None
+    return out
+
+
+_spmd_lock = threading.Lock()
+
+
+class SpmdExecutable:
+    """A program partitioned over a DeviceGroup. Runs are serialized and waited for: the CPU
+    client runs all partitions of a program on one thread pool, and two runs whose
+    collectives interleave wait on each other for ever (XLA then aborts the process)."""
+
+    def __init__(self, loaded, group: DeviceGroup, out_avals, text: str, seconds: float):
+        xc, jx = _jaxlib()
+        self.loaded = loaded
+        self.group = group
+        self.device = group
+        self.out_avals = out_avals
+        self.text = text
+        self.compile_seconds = seconds
+        # (a one-device group is not partitioned: XLA reports no shardings, all is replicated)
+        outs = loaded.get_output_shardings() or [None] * len(out_avals)
+        self.out_hlo = [str(xc.HloSharding.from_proto(p)) if p is not None else "{replicated}"
+                        for p in outs]
+        self.handlers = [jx.array_result_handler(HostAval(a.shape, a.dtype.np), group.sharding(h),
+                                                 True, True)
+                         for a, h in zip(out_avals, self.out_hlo)]
+
+    def __call__(self, buffers: list) -> list:
+        with stats.lock:
+            stats.executions += 1
+        with _spmd_lock:
+            try:
+                outs = self.loaded.execute_sharded(buffers).consume_with_handlers(self.handlers)
+                block_until_ready(outs)
+            except Exception as e:
+                if _is_out_of_memory(e):
+                    raise _out_of_memory(e) from None
+                raise
+        return outs
+
+    def hlo_text(self) -> str:
+        return self.loaded.hlo_modules()[0].to_string()
+
+    def memory_stats(self):
+        return self.loaded.get_compiled_memory_stats()
+
+    def cost_analysis(self):
+        return self.loaded.cost_analysis()
+
+
+def compile_spmd(text: str, out_avals, group: DeviceGroup, kind: str = "jit",
+                 propagate_outputs: bool = True) -> SpmdExecutable:
+    """Compile module text whose arguments carry `mhlo.sharding` for the devices of `group`;
+    XLA's SPMD partitioner splits it and inserts the collectives. Results without an
+    annotation take the sharding XLA propagates to them."""
+    xc, _ = _jaxlib()
+    n = len(group.devices)
+    options = xc.CompileOptions()
+    options.num_replicas = 1
+    options.num_partitions = n
+    build = options.executable_build_options
+    build.num_replicas = 1
+    build.num_partitions = n
+    build.use_spmd_partitioning = True
+    if propagate_outputs:
+        build.allow_spmd_sharding_propagation_to_output = [True]
+    options.device_assignment = group.assignment
+    start = time.perf_counter()
+    loaded = group.client.compile_and_load(text, group.device_list, options)
+    seconds = time.perf_counter() - start
+    stats.add_compile(kind, seconds)
+    return SpmdExecutable(loaded, group, out_avals, text, seconds)
+
+
 # Programs whose arrays all have at most this many elements are compiled without
 # LLVM optimization: their run time is dispatch-bound either way, and LLVM can take
 # minutes and tens of GB on long elementwise chains over 3..15-element arrays

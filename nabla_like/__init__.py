@@ -38,6 +38,8 @@ from .transforms import *  # noqa: F401,F403
 from .tensor import Tensor  # noqa: F401
 from .placement import (Device, default_device, device, device_count, devices,  # noqa: F401
                       get_default_device, set_default_device)
+from .sharding import (Mesh, NamedSharding, P, PartitionSpec, Sharding, make_mesh,  # noqa: F401
+                       shard, with_sharding_constraint)
 from . import nn, optim  # noqa: E402,F401  (after the ops: they are written with nb.*)
 
 bool = bool_  # noqa: A001 - nb.bool, as numpy's np.bool
@@ -58,7 +60,7 @@ def clear_caches() -> None:
 
 # The public API: what the docs describe and `from nabla_like import *` gives. Everything
 # else reachable as an attribute (the family modules, core, lazy...) is internal.
-from . import checks, creation, ops, placement, transforms  # noqa: E402  (their __all__ lists)
+from . import checks, creation, ops, placement, sharding, transforms  # noqa: E402  (their __all__ lists)
 
 __all__ = sorted({
     *creation.__all__, *checks.__all__, *ops.__all__, *transforms.__all__,
@@ -66,6 +68,7 @@ __all__ = sorted({
     "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "finfo", "iinfo",
     "promote_types", "enable_grad", "grad_enabled", "no_grad", "backward", "zero_grad", "jit",
     "CompileStats", "ProgramCache", "block_until_ready", "compile_stats", "realize_all", "compile",
-    *placement.__all__, "clear_caches", "linalg", "random", "nn", "optim", "tree", "dtypes", "errors",
+    *placement.__all__, *sharding.__all__, "clear_caches", "linalg", "random", "nn", "optim",
+    "tree", "dtypes", "errors",
     *(name for name in dir(errors) if name.endswith("Error")),
 })

@@ -323,8 +323,12 @@ def _track_unset(value: Value) -> None:
 # Called with every Value recorded in the eager context; lazy.py installs its tape.
 track: Callable[[Value], None] = _track_unset
 
-# The device new eager values go to when no operand has one (set by nabla_like.devices).
-default_device: Callable[[], Any] = lambda: None
+def _default_device_unset() -> Any:
+    return None
+
+
+# The device new eager values go to when no operand has one (set by nabla_like.placement).
+default_device: Callable[[], Any] = _default_device_unset
 
 
 def mixed_devices(op: str, a, b):

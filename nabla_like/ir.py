@@ -87,11 +87,12 @@ class Value:
     `ctx` is the context the value was recorded in. Leaves of the lazy eager
     context carry a device `buffer`, or a Python scalar `literal`. `device` is the
     runtime Device an eager value lives on (or will be computed on); None for traced
-    values and for literals that no `device=` placed, which join any device.
+    values and for literals that no `device=` placed, which join any device; a Mesh for
+    values laid out over several devices (their `sharding` says how, once computed).
     """
 
     __slots__ = ("aval", "node", "index", "ctx", "buffer", "literal", "id",
-                 "requires_grad", "leaf_tensor", "device", "__weakref__")
+                 "requires_grad", "leaf_tensor", "device", "sharding", "__weakref__")
 
     def __init__(self, aval: Aval, node: "Node | None", index: int, ctx: Any):
         self.aval = aval
@@ -104,6 +105,7 @@ class Value:
         self.requires_grad = False
         self.leaf_tensor = None
         self.device = None
+        self.sharding = None  # how a buffer over a mesh is split (nabla_like.sharding)
 
     def __repr__(self) -> str:
         return f"%{self.id}:{self.aval.short()}"

@@ -28,9 +28,11 @@ from lowering import runtime
 
 from . import tree as tree_util
 from .core import DONATED, _leak, _new_tensor, grad_recording
-from .errors import CompileError, DeviceError, JitError, RangeError, TransformError, raise_error
+from .errors import (ArgumentError, CompileError, DeviceError, JitError, RangeError,
+                     TransformError, UnsupportedError, raise_error)
 from .ir import Aval, Graph, Value
-from .lazy import LAZY, flush, realize
+from .lazy import LAZY, flush, realize, to_numpy
+from .sharding import Mesh, NamedSharding, Sharding
 from .tensor import Tensor
 from .transforms.api import trace_function
 from .transforms.arguments import check_argnames, check_argnums, check_fun, signature_of
@@ -57,7 +59,7 @@ class JitStats:
 
 class _Entry:
     __slots__ = ("graph", "out_tree", "executable", "text", "donated", "out_avals", "key_desc",
-                 "fast_key", "on_devices")
+                 "fast_key", "on_devices", "mesh", "in_layouts", "out_layouts", "spmd")
 
     def __init__(self, graph: Graph, out_tree, text: str, executable, donated: tuple[int, ...],
                  key_desc):
@@ -70,10 +72,19 @@ class _Entry:
         self.key_desc = key_desc
         self.fast_key = None  # the _fast_signature key that also finds it, if any
         self.on_devices: dict = {}  # Device -> the executable compiled for it (see for_device)
+        self.mesh = None          # set for a function run over a mesh (see Jitted._run_spmd)
+        self.in_layouts: list = []   # per dynamic leaf: its in_shardings entry or None
+        self.out_layouts: list = []  # per output: its out_shardings entry or None
+        self.spmd: dict = {}      # (mesh, input layouts) -> SpmdExecutable
 
     def for_device(self, device):
         """The executable for `device` (compiled from the same StableHLO on first use)."""
         exe = self.executable
+        if exe is None:  # traced for a mesh first: the one-device program compiles on demand
+            exe = self.executable = runtime.compile(
+                self.text, self.out_avals, device,
+                tiny=lowering.largest_array(self.graph) <= runtime.TINY_PROGRAM_ELEMENTS, kind="jit")
+            return exe
         if device is None or device is exe.device:
             return exe
         other = self.on_devices.get(device)
@@ -152,8 +163,13 @@ class Jitted:
     """A jitted function. Call it like the original; see `jit`."""
 
     def __init__(self, fun: Callable, static_argnums=(), static_argnames=(), donate_argnums=(),
-                 cache_size: int = DEFAULT_CACHE_SIZE):
+                 cache_size: int = DEFAULT_CACHE_SIZE, in_shardings=None, out_shardings=None):
         check_fun("jit", fun)
+        self.in_shardings = _check_shardings("in_shardings", in_shardings)
+        self.out_shardings = _check_shardings("out_shardings", out_shardings)
+        if (in_shardings is not None or out_shardings is not None) and donate_argnums not in ((), None):
+            raise_error(UnsupportedError, "jit", "donate_argnums together with in_shardings / "
+                        "out_shardings is not supported yet")
         # Like JAX: argnums must be in range for the parameters the signature lists (unless
         # it takes *args), names must be parameters (unless it takes **kwargs).
         nums = set(check_argnums("jit", static_argnums, fun, "static_argnums", allow_empty=True))
@@ -244,7 +260,8 @@ class Jitted:
 
     # -- calls -----------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        fast = None if kwargs or self.static_argnums else _fast_signature(args)
+        fast = None if kwargs or self.static_argnums or self.in_shardings is not None \
+            else _fast_signature(args)
         if fast is not None:
             entry = self._fast.get(fast[0])
             if entry is not None:
@@ -280,6 +297,8 @@ class Jitted:
                     self._fast.pop(old.fast_key, None)
 
     def _run(self, entry: _Entry, leaves: list):
+        if entry.mesh is not None:
+            return self._run_spmd(entry, leaves)
         if entry.donated:
             return self._run_general(entry, leaves)
         # The common case in one pass: materialized eager tensors without grad history.
@@ -294,6 +313,8 @@ class Jitted:
                 return self._run_general(entry, leaves)
             buffers.append(b)
             if v.device is not dev:
+                if v.sharding is not None:
+                    return self._run_spmd(entry, leaves)
                 dev = self._device(dev, v)
         for v in entry.graph.consts:
             if v.buffer is None:
@@ -332,6 +353,8 @@ class Jitted:
             flush("jit")
         if pending:
             realize(pending, "jit")
+        if any(isinstance(t._value.device, Mesh) for t in tensors):
+            return self._run_spmd(entry, leaves)
         dev = None
         for v in [t._value for t in tensors] + list(graph.consts):
             if v.device is not dev:
@@ -345,6 +368,75 @@ class Jitted:
                 buffers.append(exe.device.put(_host_scalar(leaf, aval)))
         buffers.extend(v.buffer for v in graph.consts)
         return self._execute(entry, leaves, buffers, exe.device)
+
+    def _run_spmd(self, entry: _Entry, leaves: list):
+        """Run over a mesh: each input laid out as in_shardings says (else as it is, else
+        replicated), the program compiled once per set of input layouts with XLA's SPMD
+        partitioner, results laid out as out_shardings says or as XLA propagates."""
+        tensors = [leaf for leaf in leaves if isinstance(leaf, Tensor)]
+        if any(t._value.ctx.level != 0 for t in tensors) or (
+                grad_recording(LAZY) and any(t._value.requires_grad for t in tensors)):
+            return self._replay(entry, leaves)
+        pending = [t for t in tensors if t._value.buffer is None]
+        if pending:
+            realize(pending, "jit")
+        graph = entry.graph
+        mesh = entry.mesh or next(v.device for v in [t._value for t in tensors] + list(graph.consts)
+                                  if isinstance(v.device, Mesh))
+        op = f"jit({self.__name__})"
+        layouts = list(entry.in_layouts) + [None] * len(graph.consts)
+        targets, buffers = [], []
+        for leaf, aval, want in zip(list(leaves) + list(graph.consts), graph.in_avals, layouts):
+            v = leaf._value if isinstance(leaf, Tensor) else leaf if isinstance(leaf, Value) else None
+            if v is not None and isinstance(v.device, Mesh) and v.device != mesh:
+                raise_error(DeviceError, op, f"an argument is laid out over {v.device}, the "
+                            f"function runs over {mesh}")
+            if want is not None:
+                target = want.on(len(aval.shape))
+            elif v is not None and v.sharding is not None:
+                target = v.sharding
+            else:
+                target = Sharding(mesh, "{replicated}")
+            targets.append(target)
+            if v is not None and v.sharding == target:
+                buffers.append(v.buffer)
+            else:  # host data, a one-device tensor, another layout: put as the target says
+                host = np.asarray(to_numpy(Tensor._wrap(v), "jit")) if v is not None \
+                    else _host_scalar(leaf, aval)
+                buffers.append(runtime.put_sharded(np.ascontiguousarray(host), mesh.group, target.hlo))
+        key = (mesh.ident, tuple(t.hlo for t in targets))
+        exe = entry.spmd.get(key)
+        if exe is None:
+            exe = entry.spmd[key] = self._compile_spmd(entry, mesh, targets)
+        try:
+            results = exe(buffers)
+        except runtime.OutOfDeviceMemory as e:
+            from .lazy import out_of_memory
+            out_of_memory(op, graph.nodes, e)
+        outs = []
+        for aval, buf, hlo in zip(entry.out_avals, results, exe.out_hlo):
+            v = Value(aval, None, 0, LAZY)
+            v.buffer, v.device, v.sharding = buf, mesh, Sharding(mesh, hlo)
+            outs.append(Tensor._wrap(v))
+        if entry.out_tree.kind is tree_util.LEAF.kind:
+            return outs[0]
+        return tree_util.unflatten(entry.out_tree, outs)
+
+    def _compile_spmd(self, entry: _Entry, mesh, targets: list):
+        graph = entry.graph
+        args = {i: f'mhlo.sharding = "{t.hlo}"' for i, t in enumerate(targets)}
+        results = {i: f'mhlo.sharding = "{s.hlo_for(len(v.aval.shape))}"'
+                   for i, (s, v) in enumerate(zip(entry.out_layouts, graph.outputs)) if s is not None}
+        start = time.perf_counter()
+        try:
+            text = lowering.lower_graph(graph, name=_module_name(self.fun), arg_attrs=args,
+                                        result_attrs=results)
+            exe = runtime.compile_spmd(text, entry.out_avals, mesh.group, kind="jit")
+        except Exception as e:
+            raise CompileError(f"jit: XLA could not compile {self.__name__} for {mesh}: "
+                               f"{str(e)[:2000]}") from e
+        self.stats.compile_seconds += time.perf_counter() - start
+        return exe
 
     def _check_donation(self, entry: _Entry, leaves: list) -> None:
         ids = [id(leaf._value) for leaf in leaves if isinstance(leaf, Tensor)]
@@ -420,19 +512,60 @@ class Jitted:
             text = lowering.lower_graph(graph, name=_module_name(self.fun), arg_attrs=attrs)
         except Exception as e:
             raise CompileError(f"jit: could not lower {self.__name__}: {e}") from e
-        start = time.perf_counter()
-        try:
-            tiny = lowering.largest_array(graph) <= runtime.TINY_PROGRAM_ELEMENTS
-            device = next((leaf._value.device for leaf in tree_util.leaves((dyn_args, dyn_kwargs))
-                           if isinstance(leaf, Tensor) and leaf._value.device is not None), None)
-            exe = runtime.compile(text, [v.aval for v in graph.outputs], device, tiny=tiny,
-                                  kind="jit")
-        except Exception as e:
-            raise CompileError(f"jit: XLA could not compile {self.__name__}: {str(e)[:2000]}") from e
-        self.stats.compile_seconds += time.perf_counter() - start
+        in_layouts, out_layouts, mesh = self._layouts(dyn_args, dyn_kwargs, traced.out_tree, graph)
+        arg_leaves = tree_util.leaves((dyn_args, dyn_kwargs))
+        if mesh is None:
+            mesh = next((leaf._value.device for leaf in arg_leaves if isinstance(leaf, Tensor)
+                         and isinstance(leaf._value.device, Mesh)), None)
+            spmd_now = mesh is not None
+            mesh = None  # sharded arguments alone: the same function may run on one device later
+        else:
+            spmd_now = True
+        exe = None
+        if not spmd_now:
+            start = time.perf_counter()
+            try:
+                tiny = lowering.largest_array(graph) <= runtime.TINY_PROGRAM_ELEMENTS
+                device = next((leaf._value.device for leaf in arg_leaves
+                               if isinstance(leaf, Tensor) and leaf._value.device is not None), None)
+                exe = runtime.compile(text, [v.aval for v in graph.outputs], device, tiny=tiny,
+                                      kind="jit")
+            except Exception as e:
+                raise CompileError(f"jit: XLA could not compile {self.__name__}: {str(e)[:2000]}") from e
+            self.stats.compile_seconds += time.perf_counter() - start
         entry = _Entry(graph, traced.out_tree, text, exe, tuple(sorted(attrs)), key)
+        entry.mesh, entry.in_layouts, entry.out_layouts = mesh, in_layouts, out_layouts
         self._store(key, entry)
         return entry
+
+    def _layouts(self, dyn_args, dyn_kwargs, out_tree, graph):
+        """Per dynamic leaf its in_shardings entry, per output its out_shardings entry, and
+        the mesh they (or the graph's sharding constraints) name, if any."""
+        is_leaf = lambda x: x is None or isinstance(x, NamedSharding)  # noqa: E731
+        n_kw = len(tree_util.leaves(dyn_kwargs))
+        if self.in_shardings is None:
+            ins = [None] * (len(tree_util.leaves(dyn_args)) + n_kw)
+        else:
+            try:
+                ins = tree_util.broadcast_prefix(self.in_shardings, tuple(dyn_args), is_leaf) + [None] * n_kw
+            except Exception as e:  # noqa: BLE001 - a tree mismatch, reported at the call
+                raise_error(JitError, "jit", f"in_shardings do not match the arguments: {e}")
+        n_out = len(graph.outputs)
+        if self.out_shardings is None:
+            outs = [None] * n_out
+        else:
+            placeholder = tree_util.unflatten(out_tree, list(range(n_out)))
+            try:
+                outs = tree_util.broadcast_prefix(self.out_shardings, placeholder, is_leaf)
+            except Exception as e:  # noqa: BLE001
+                raise_error(JitError, "jit", f"out_shardings do not match the outputs: {e}")
+        named = [s for s in ins + outs if s is not None]
+        named += [n.params["sharding"] for n in _all_nodes(graph) if n.prim.name == "sharding_constraint"]
+        meshes = {s.mesh for s in named}
+        if len(meshes) > 1:
+            raise_error(DeviceError, "jit", f"the shardings of {self.__name__} name several meshes: "
+                        f"{', '.join(map(str, meshes))}")
+        return ins, outs, (meshes.pop() if meshes else None)
 
     def _donated_leaves(self, dyn_args, statics) -> list[int]:
         if not self.donate_argnums:
@@ -495,6 +628,28 @@ class Jitted:
             self._last_key = None
 
 
+def _check_shardings(what: str, tree):
+    """in_shardings / out_shardings: None, a NamedSharding, or a pytree of them and None."""
+    if tree is None:
+        return None
+    bad = [s for s in tree_util.leaves(tree, lambda x: x is None or isinstance(x, NamedSharding))
+           if s is not None and not isinstance(s, NamedSharding)]
+    if bad:
+        raise_error(ArgumentError, "jit", f"{what} takes nb.NamedSharding(mesh, nb.P(...)) "
+                    f"entries (or None), got {type(bad[0]).__name__} {bad[0]!r:.40}")
+    return tree
+
+
+def _all_nodes(graph):
+    """The nodes of `graph` and of the graphs its nodes hold (call, control flow, ...)."""
+    for node in graph.nodes:
+        yield node
+        for p in node.params.values():
+            inner = getattr(p, "graph", None)
+            if inner is not None and hasattr(inner, "nodes"):
+                yield from _all_nodes(inner)
+
+
 def _fast_signature(args: tuple):
     """(key, leaves) for positional arguments that are tensors or flat lists/tuples of
     tensors (a training step's usual arguments), without the general pytree flattening;
@@ -554,10 +709,12 @@ def _module_name(fun) -> str:
 
 def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = (),
         static_argnames: str | Sequence[str] = (), donate_argnums: int | Sequence[int] = (),
-        cache_size: int = DEFAULT_CACHE_SIZE):
+        cache_size: int = DEFAULT_CACHE_SIZE, in_shardings=None, out_shardings=None):
     """Compile `fun` into one XLA executable per argument signature. The `cache_size` most
     recently used signatures (64 by default) stay compiled; older ones are dropped and
-    compile again if they come back.
+    compile again if they come back. `in_shardings` / `out_shardings` (a NamedSharding, or
+    a pytree prefix of the arguments / results with NamedSharding or None leaves) lay the
+    program out over a mesh: XLA's SPMD partitioner splits it (see nabla_like.sharding).
 
     Example:
         >>> @nb.jit
@@ -569,8 +726,10 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
     if fun is None:
         return functools.partial(jit, static_argnums=static_argnums,
                                  static_argnames=static_argnames, donate_argnums=donate_argnums,
-                                 cache_size=cache_size)
-    return Jitted(fun, static_argnums, static_argnames, donate_argnums, cache_size)
+                                 cache_size=cache_size, in_shardings=in_shardings,
+                                 out_shardings=out_shardings)
+    return Jitted(fun, static_argnums, static_argnames, donate_argnums, cache_size,
+                  in_shardings, out_shardings)
 
 
 def jit_signatures() -> int:

@@ -59,6 +59,7 @@ from .core import EAGER, _tls, concrete_check
 from .errors import ArgumentError, CompileError, OutOfMemoryError, raise_error
 from .ir import Graph, Value, toposort
 from .tensor import Tensor
+from .sharding import Mesh as _Mesh, Sharding as _Sharding, gather as _gather
 
 LAZY = EAGER  # the eager context (one object for every thread; tapes are per thread)
 
@@ -435,7 +436,10 @@ def _run_known(known: dict, nodes: list | None, reason: str = "realize") -> None
         return
     device = outs[0].device or core.default_device()
     index = plan.index
-    key = _Key((tuple(plan.parts), tuple(index[v.id] for v in outs), device.ident))
+    parts = (tuple(plan.parts), tuple(index[v.id] for v in outs), device.ident)
+    if isinstance(device, _Mesh):  # an SPMD program: the layouts of its inputs are part of it
+        parts += (tuple(v.sharding.hlo for v in plan.leaves),)
+    key = _Key(parts)
     try:
         results = _execute(plan, outs, key, device)
     except (runtime.OutOfDeviceMemory, MemoryError) as e:
@@ -522,9 +526,10 @@ def _execute(plan: _Plan, outs: list[Value], key: _Key, device) -> list:
                 _sightings.popitem(last=False)
     if exe is None:
         n = len(plan.nodes)
-        if n == 1 or runs < fuse_threshold(n):
+        spmd = isinstance(device, _Mesh)  # (always fused: kernels would each need layouts)
+        if not spmd and (n == 1 or runs < fuse_threshold(n)):
             return _run_op_by_op(plan, outs, device, whole=n == 1)
-        exe = _compile_fused(plan, outs, device)
+        exe = _compile_spmd(plan, outs, device) if spmd else _compile_fused(plan, outs, device)
         with _lock:
             _programs[key] = exe
             if len(_programs) > PROGRAM_CACHE_SIZE:
@@ -535,7 +540,11 @@ def _execute(plan: _Plan, outs: list[Value], key: _Key, device) -> list:
     args = [v.buffer for v in plan.leaves]
     for dtype, leaves in plan.literals.items():
         args.append(_literal_pack(device, dtype, [v.literal for v in leaves]))
-    return exe(args)
+    results = exe(args)
+    if isinstance(device, _Mesh):
+        for v, hlo in zip(outs, exe.out_hlo):
+            v.sharding = _Sharding(device, hlo)
+    return results
 
 
 _packs: "OrderedDict[tuple, object]" = OrderedDict()
@@ -570,6 +579,20 @@ def _compile_fused(plan: _Plan, outs: list[Value], device) -> runtime.Executable
     except Exception as e:  # a failure here is a bug in nabla_like, not bad input
         raise CompileError(f"XLA could not compile a lazy program of {len(plan.nodes)} ops: "
                            f"{type(e).__name__}: {str(e)[:2000]}") from e
+
+
+def _compile_spmd(plan: _Plan, outs: list[Value], mesh) -> runtime.SpmdExecutable:
+    """A pending program over a mesh: its inputs keep their layouts, XLA chooses those of
+    its results."""
+    graph = Graph(plan.leaves, plan.nodes, outs)
+    attrs = {i: f'mhlo.sharding = "{v.sharding.hlo}"' for i, v in enumerate(plan.leaves)}
+    try:
+        text = lowering.lower_graph(graph, literal_packs=list(plan.literals.items()),
+                                    arg_attrs=attrs, pack_attrs='mhlo.sharding = "{replicated}"')
+        return runtime.compile_spmd(text, [v.aval for v in outs], mesh.group, kind="fused")
+    except Exception as e:
+        raise CompileError(f"XLA could not compile a sharded lazy program of {len(plan.nodes)} "
+                           f"ops: {type(e).__name__}: {str(e)[:2000]}") from e
 
 
 # ---------------------------------------------------------------------------
@@ -745,6 +768,8 @@ def to_numpy(t: Tensor, reason: str = "numpy") -> np.ndarray:
         except MemoryError:
             _host_out_of_memory(reason, v.aval)
     buffer = buffer_of(t, reason)
+    if v.sharding is not None:
+        return _gather(v, reason)
     try:
         return runtime.to_numpy(buffer, v.aval.dtype.np)
     except runtime.OutOfDeviceMemory as e:

@@ -93,6 +93,12 @@ class Tensor:
         from .placement import device_of
         return device_of(self)
 
+    @property
+    def sharding(self):
+        """How this tensor is laid out over a mesh (nb.shard, jit's out_shardings), or None
+        for a tensor on one device."""
+        return self._value.sharding
+
     def to(self, device) -> "Tensor":
         """This tensor on `device` ("cpu", "cpu:1", "gpu", a Device or a Tensor): itself if
         it is there already, else a copy. A dtype converts instead (`t.to(nb.float16)`).

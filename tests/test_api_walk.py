@@ -54,6 +54,9 @@ def X(*shape, dtype=nb.float32):
     return nb.ones(shape or (2, 3), dtype=dtype)
 
 
+MESH = nb.make_mesh((1,), ("data",))
+
+
 def f_sum(x):
     return nb.sum(x * x)
 
@@ -83,6 +86,7 @@ BAD = {
     "argnums": [1.5, "0", 99],
     "pad_width": [1.5, "3", (1.5, 1), -1],
     "device": ["tpu", "cpu:99", "cpu:x", 5, ":0"],
+    "shardings": [3, "data", [object()], (None, 1.5)],
 }
 
 KIND = {}
@@ -111,6 +115,7 @@ for kind, names in {
     "callable": "fun f true_fn false_fn body_fn cond_fn printer",
     "argnums": "argnums static_argnums donate_argnums",
     "device": "device spec",
+    "shardings": "in_shardings out_shardings",
 }.items():
     for n in names.split():
         KIND[n] = kind
@@ -185,6 +190,9 @@ SAMPLES.update({
     "nb.device_count": S("cpu"),
     "nb.set_default_device": S(None, kinds={"spec": "skip"}),  # None resets; see test_devices
     "nb.get_default_device": S(),
+    "nb.make_mesh": S((1,), ("data",), devices=None, kinds={"axis_names": "skip", "devices": "skip"}),
+    "nb.shard": S(X(), MESH, nb.P(), kinds={"mesh": "tensor", "spec": "skip"}),
+    "nb.with_sharding_constraint": S(X(), nb.NamedSharding(MESH, nb.P()), kinds={"sharding": "tensor"}),
     "nb.dot": S(X(3), X(3)),
     "nb.dot_general": S(X(2, 3), X(3, 4), ((1,), (0,)), ((), ()),
                         kinds={"contracting": "skip", "batch": "skip"}),

@@ -66,3 +66,35 @@ def test_multidevice_suite():
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     assert " passed" in proc.stdout and "skipped" not in proc.stdout, proc.stdout[-2000:]
+
+
+def test_bad_meshes_and_specs():
+    cpu0 = nb.devices()[0]
+    with pytest.raises(nb.ArgumentError, match="distinct strings"):
+        nb.Mesh([cpu0], ("a", 3))
+    with pytest.raises(nb.ShapeError, match="2 axis names"):
+        nb.Mesh([cpu0], ("a", "b"))
+    with pytest.raises(nb.ArgumentError, match="twice"):
+        nb.Mesh([cpu0, cpu0], ("a",))
+    with pytest.raises(nb.DeviceError, match="needs 64 devices"):
+        nb.make_mesh((8, 8), ("a", "b"))
+    mesh = nb.make_mesh((1,), ("data",))
+    with pytest.raises(nb.ArgumentError, match="mesh axis name"):
+        nb.P(1.5)
+    with pytest.raises(nb.ArgumentError, match="unknown mesh axis 'model'"):
+        nb.NamedSharding(mesh, nb.P("model"))
+    with pytest.raises(nb.ShapeError, match="names 2 dimensions"):
+        nb.shard(nb.ones(3), mesh, nb.P("data", None))
+    with pytest.raises(nb.ArgumentError, match="in_shardings"):
+        nb.jit(lambda x: x, in_shardings=[mesh])
+
+
+def test_one_device_mesh_is_a_mesh():
+    """A 1-device mesh runs the SPMD path end to end (the 8-device suite does the splitting)."""
+    mesh = nb.make_mesh((1,), ("data",))
+    x0 = np.arange(6, dtype=np.float32).reshape(3, 2)
+    x = nb.shard(x0, mesh, nb.P("data"))
+    assert x.sharding.mesh == mesh and x.device == mesh
+    np.testing.assert_array_equal((x * 2).numpy(), x0 * 2)
+    f = nb.jit(lambda a: nb.sum(a * a), in_shardings=nb.NamedSharding(mesh, nb.P("data")))
+    assert f(nb.tensor(x0)).item() == pytest.approx(float((x0 * x0).sum()))
