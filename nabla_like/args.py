@@ -121,5 +121,58 @@ def check_size(op: str, shape: tuple[int, ...], itemsize: int = 1) -> None:
                     f"2**{total.bit_length() - 1} bytes, more than any device can address")
 
 
-__all__ = ["as_int", "as_opt_int", "as_bool", "as_float", "as_choice", "as_int_tuple",
-           "as_callable", "as_scalar", "check_size"]
+def as_opt_float(op: str, name: str, value, **bounds) -> float | None:
+    return None if value is None else as_float(op, name, value, **bounds)
+
+
+def as_probability(op: str, name: str, value, *, below_one: bool = False) -> float:
+    """`value` as a float in [0, 1] (a dropout rate), or in [0, 1) with `below_one` (a
+    decay rate: Adam's betas)."""
+    v = as_float(op, name, value)
+    if not (0.0 <= v < 1.0 if below_one else 0.0 <= v <= 1.0):
+        raise_error(ArgumentValueError, op, f"{name} must be in [0, 1{')' if below_one else ']'}, "
+                    f"got {value!r}")
+    return v
+
+
+def as_str(op: str, name: str, value) -> str:
+    """`value` if it is a str."""
+    if not isinstance(value, str):
+        raise_error(ArgumentError, op, f"{name} must be a string, got {value!r} "
+                    f"of type {type(value).__name__}")
+    return value
+
+
+def as_key(op: str, name: str, value):
+    """`value` if it is None (draw from the global generator) or a key (nb.random.key)."""
+    if value is None:
+        return None
+    from .ops.random import _check_key
+    return _check_key(f"{op}: {name}", value)
+
+
+def check_divisible(op: str, name: str, value: int, by_name: str, by: int) -> None:
+    """Refuse `value` (a size) that `by` (a number of groups or heads) does not divide."""
+    if value % by:
+        raise_error(ShapeError, op, f"{name}={value} must be divisible by {by_name}={by}")
+
+
+# The public spelling of the modules that define classes (named in their errors).
+_PUBLIC_MODULES = {"nabla_like.nn.layers": "nb.nn", "nabla_like.nn.module": "nb.nn",
+                   "nabla_like.nn.lora": "nb.nn.lora", "nabla_like.optim": "nb.optim"}
+
+
+def class_op(obj, method: str | None = None) -> str:
+    """The public name of `obj`'s library class, to name it in errors: 'nb.nn.Linear' (for
+    a user's subclass, the library class it derives from), with `.method` when given."""
+    name = type(obj).__name__
+    for cls in type(obj).__mro__:
+        if cls.__module__ in _PUBLIC_MODULES:
+            name = f"{_PUBLIC_MODULES[cls.__module__]}.{cls.__name__}"
+            break
+    return name if method is None else f"{name}.{method}"
+
+
+__all__ = ["as_int", "as_opt_int", "as_bool", "as_float", "as_opt_float", "as_probability",
+           "as_choice", "as_int_tuple", "as_callable", "as_scalar", "as_str", "as_key",
+           "check_divisible", "check_size", "class_op"]

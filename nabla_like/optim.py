@@ -23,10 +23,102 @@ from typing import Callable
 
 import nabla_like as nb  # public ops, read at call time
 
+import numpy as np
+
 from . import tree as tree_util
+from .args import as_bool, as_callable, as_float, as_int, as_probability, class_op
 from .core import no_grad
-from .errors import TreeError, UsageError, raise_error
+from .errors import ArgumentError, ArgumentValueError, TreeError, UsageError, raise_error
 from .tensor import Tensor
+
+
+# ---------------------------------------------------------------------------
+# Argument checks
+# ---------------------------------------------------------------------------
+def _non_negative(op: str, name: str, value) -> float:
+    return as_float(op, name, value, min=0.0)
+
+
+def _lr_arg(op: str, name: str, lr):
+    """A learning rate: a non-negative number, or a schedule (a function of the step)."""
+    return lr if callable(lr) else _non_negative(op, name, lr)
+
+
+def _betas(op: str, name: str, betas) -> tuple[float, float]:
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise_error(ArgumentError, op, f"{name} must be a pair of numbers in [0, 1), got {betas!r}")
+    return tuple(as_probability(op, name, b, below_one=True) for b in betas)
+
+
+# How each optimizer hyperparameter is checked (PyTorch's checks, and the types).
+_HYPER = {"lr": _lr_arg, "momentum": _non_negative, "dampening": as_float,
+          "weight_decay": _non_negative, "eps": _non_negative, "alpha": _non_negative,
+          "betas": _betas, "nesterov": as_bool, "maximize": as_bool, "amsgrad": as_bool,
+          "centered": as_bool}
+
+
+def _leaves(op: str, name: str, tree, leaves: list | None = None) -> list:
+    """The leaves of `tree` (a pytree of tensors or NumPy arrays; a module included), or
+    `leaves`, its leaves already flattened, checked."""
+    leaves = tree_util.leaves(tree) if leaves is None else leaves
+    for i, leaf in enumerate(leaves):
+        if not isinstance(leaf, (Tensor, np.ndarray)):
+            raise_error(ArgumentError, op, f"{name} must be a pytree of tensors, but leaf {i} is "
+                        f"{leaf!r} of type {type(leaf).__name__}")
+    return leaves
+
+
+def _state(op: str, state, keys: tuple[str, ...]) -> dict:
+    if not (isinstance(state, dict) and all(k in state for k in keys)):
+        raise_error(ArgumentError, op, f"state must be the dict that init() returned (with "
+                    f"{', '.join(keys)}), got {state!r:.80}")
+    return state
+
+
+def _tensors(op: str, name: str, values) -> list:
+    """An iterable of tensors (a single tensor too, as PyTorch takes one) as a list."""
+    if isinstance(values, Tensor):
+        return [values]
+    if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
+        raise_error(ArgumentError, op, f"{name} must be an iterable of tensors, got "
+                    f"{type(values).__name__}")
+    values = list(values)
+    for v in values:
+        if not isinstance(v, Tensor):
+            raise_error(ArgumentError, op, f"{name} must be tensors, got {type(v).__name__}")
+    return values
+
+
+def _param_groups(op: str, params) -> list[dict]:
+    """An optimizer's parameter groups from `params`: a module, an iterable of tensors, or
+    one of dicts (groups) with a "params" entry; PyTorch's checks, and that some of them
+    require grad (else step() never updates anything)."""
+    if isinstance(params, nb.nn.Module):
+        params = params.parameters()
+    if isinstance(params, (Tensor, str, bytes, dict)) or not hasattr(params, "__iter__"):
+        raise_error(ArgumentError, op, f"params must be an iterable of tensors or of dicts "
+                    f"(parameter groups), got {type(params).__name__}")
+    params = list(params)
+    if not params:
+        raise_error(ArgumentValueError, op, "params is empty: nothing to optimize (leave it out "
+                    "for the functional style, init/update)")
+    groups = params if isinstance(params[0], dict) else [{"params": params}]
+    out = []
+    for g in groups:
+        if not isinstance(g, dict) or "params" not in g:
+            raise_error(ArgumentError, op, f"a parameter group must be a dict with a 'params' "
+                        f"entry, got {g!r:.80}")
+        ps = _tensors(op, "params", g["params"])
+        for p in ps:
+            if p.dtype.kind != "f" or not p.is_leaf:
+                raise_error(ArgumentValueError, op, f"can only optimize floating-point leaf "
+                            f"tensors, got {p._value.aval.short()}"
+                            + ("" if p.is_leaf else " computed by an operation"))
+        out.append({**g, "params": ps})
+    if not any(p.requires_grad for g in out for p in g["params"]):
+        raise_error(ArgumentValueError, op, "no parameter requires grad, so step() would never "
+                    "update one: make them with requires_grad=True (or take model.parameters())")
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -53,20 +145,30 @@ def _float_step(step):
 
 
 def constant(lr: float) -> Callable:
+    lr = _non_negative("nb.optim.constant", "lr", lr)
     return lambda step: lr
 
 
 def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Callable:
     """lr * gamma ** (step // step_size) (PyTorch's StepLR, counted in optimizer steps)."""
+    op = "nb.optim.step_decay"
+    lr, step_size = _non_negative(op, "lr", lr), as_int(op, "step_size", step_size, min=1)
+    gamma = as_float(op, "gamma", gamma)
     return lambda step: lr * gamma ** _float_step(step // step_size)
 
 
 def exponential_decay(lr: float, gamma: float) -> Callable:
+    op = "nb.optim.exponential_decay"
+    lr, gamma = _non_negative(op, "lr", lr), as_float(op, "gamma", gamma)
     return lambda step: lr * gamma ** _float_step(step)
 
 
 def cosine_decay(lr: float, total_steps: int, final_lr: float = 0.0) -> Callable:
     """From lr to final_lr along half a cosine over total_steps, then final_lr."""
+    op = "nb.optim.cosine_decay"
+    lr, total_steps = _non_negative(op, "lr", lr), as_int(op, "total_steps", total_steps, min=1)
+    final_lr = _non_negative(op, "final_lr", final_lr)
+
     def schedule(step):
         t = _minimum(_float_step(step), float(total_steps)) / total_steps
         return final_lr + (lr - final_lr) * 0.5 * (1.0 + _cos(math.pi * t))
@@ -76,6 +178,9 @@ def cosine_decay(lr: float, total_steps: int, final_lr: float = 0.0) -> Callable
 def linear_warmup(schedule, warmup_steps: int) -> Callable:
     """`schedule` (a number or a schedule) scaled by a linear ramp that reaches 1 at
     warmup_steps."""
+    op = "nb.optim.linear_warmup"
+    schedule = _lr_arg(op, "schedule", schedule)
+    warmup_steps = as_int(op, "warmup_steps", warmup_steps, min=0)
     inner = schedule if callable(schedule) else constant(schedule)
 
     def warm(step):
@@ -85,6 +190,11 @@ def linear_warmup(schedule, warmup_steps: int) -> Callable:
 
 def warmup_cosine(lr: float, warmup_steps: int, total_steps: int, final_lr: float = 0.0) -> Callable:
     """Linear warmup to lr, then cosine decay to final_lr by total_steps."""
+    op = "nb.optim.warmup_cosine"
+    lr, final_lr = _non_negative(op, "lr", lr), _non_negative(op, "final_lr", final_lr)
+    warmup_steps = as_int(op, "warmup_steps", warmup_steps, min=0)
+    total_steps = as_int(op, "total_steps", total_steps, min=1)
+
     def schedule(step):
         if _is_tensor(step):
             decay = cosine_decay(lr, max(total_steps - warmup_steps, 1), final_lr)(
@@ -102,12 +212,15 @@ def warmup_cosine(lr: float, warmup_steps: int, total_steps: int, final_lr: floa
 # ---------------------------------------------------------------------------
 def global_norm(tree) -> Tensor:
     """sqrt of the sum of squares of every leaf of `tree`."""
-    leaves = [t for t in tree_util.leaves(tree) if t is not None]
+    leaves = _leaves("nb.optim.global_norm", "tree", tree)
     return nb.sqrt(sum(nb.sum(nb.square(nb.cast(t, nb.float32))) for t in leaves))
 
 
 def clip_by_global_norm(grads, max_norm: float):
     """`grads` scaled by min(1, max_norm / global_norm(grads)) (functional)."""
+    op = "nb.optim.clip_by_global_norm"
+    max_norm = _non_negative(op, "max_norm", max_norm)
+    _leaves(op, "grads", grads)
     norm = global_norm(grads)
     scale = nb.minimum(1.0, max_norm / (norm + 1e-6))
     return tree_util.map(lambda g: g * nb.cast(scale, g.dtype), grads)
@@ -116,8 +229,11 @@ def clip_by_global_norm(grads, max_norm: float):
 def clip_grad_norm_(parameters, max_norm: float) -> Tensor:
     """Scale the `.grad` of `parameters` in place so that their global norm is at most
     max_norm (PyTorch's clip_grad_norm_); returns the norm before clipping."""
-    params = [p for p in (parameters.parameters() if isinstance(parameters, nb.nn.Module)
-                          else parameters) if p._grad is not None]
+    op = "nb.optim.clip_grad_norm_"
+    max_norm = _non_negative(op, "max_norm", max_norm)
+    if isinstance(parameters, nb.nn.Module):
+        parameters = parameters.parameters()
+    params = [p for p in _tensors(op, "parameters", parameters) if p._grad is not None]
     with no_grad():
         norm = global_norm([p._grad for p in params])
         scale = nb.minimum(1.0, max_norm / (norm + 1e-6))
@@ -137,34 +253,20 @@ class Optimizer:
     defaults: dict = {}
 
     def __init__(self, params=None, **hyper):
+        op = class_op(self)
         unknown = set(hyper) - set(self.defaults)
         if unknown:
-            raise_error(UsageError, type(self).__name__, f"unknown arguments {sorted(unknown)}; "
+            raise_error(UsageError, op, f"unknown arguments {sorted(unknown)}; "
                         f"it takes {sorted(self.defaults)}")
-        self.hyper = {**self.defaults, **hyper}
-        self._check(self.hyper)
-        self.param_groups: list[dict] = []
+        self.hyper = self._check(op, {**self.defaults, **hyper})
         self.state: dict[int, tuple] = {}
         self._step = 0
-        if params is not None:
-            if isinstance(params, nb.nn.Module):
-                params = params.parameters()
-            params = list(params)
-            groups = params if params and isinstance(params[0], dict) else [{"params": params}]
-            for g in groups:
-                group = {**self.hyper, **g, "params": list(g["params"])}
-                self._check(group)
-                for p in group["params"]:
-                    if not isinstance(p, Tensor):
-                        raise_error(UsageError, type(self).__name__, f"parameters must be "
-                                    f"tensors, got {type(p).__name__}")
-                self.param_groups.append(group)
+        groups = [] if params is None else _param_groups(op, params)
+        self.param_groups: list[dict] = [self._check(op, {**self.hyper, **g}) for g in groups]
 
-    def _check(self, h: dict) -> None:
-        lr = h.get("lr")
-        if not callable(lr) and not (isinstance(lr, (int, float)) and lr >= 0):
-            raise_error(UsageError, type(self).__name__, f"lr must be a non-negative number or "
-                        f"a schedule, got {lr!r}")
+    def _check(self, op: str, h: dict) -> dict:
+        """`h` with its hyperparameters checked (and as Python floats and bools)."""
+        return {**h, **{k: _HYPER[k](op, k, h[k]) for k in self.defaults if k in _HYPER}}
 
     def _lr(self, h: dict, t):
         lr = h["lr"]
@@ -174,18 +276,26 @@ class Optimizer:
     def init(self, params) -> dict:
         """The optimizer state for `params` (a pytree): the step count and each trainable
         leaf's slots."""
-        leaves = tree_util.leaves(params)
+        leaves = _leaves(class_op(self, "init"), "params", params)
         flags = nb.nn.trainable(params)
         return {"step": nb.tensor(0, dtype=nb.int32),
                 "slots": [self._slots(p) if f else () for p, f in zip(leaves, flags)]}
 
     def update(self, grads, state: dict, params):
         """(new params, new state) after one step with `grads` (the structure of `params`)."""
+        op = class_op(self, "update")
         p_leaves, treedef = tree_util.flatten(params)
         g_leaves, g_def = tree_util.flatten(grads)
+        _leaves(op, "params", params, p_leaves)
+        _leaves(op, "grads", grads, g_leaves)
         if len(g_leaves) != len(p_leaves):
-            raise_error(TreeError, f"{type(self).__name__}.update", f"grads have {len(g_leaves)} "
+            raise_error(TreeError, op, f"grads have {len(g_leaves)} "
                         f"leaves but params have {len(p_leaves)} ({g_def} vs {treedef})")
+        slots = _state(op, state, ("step", "slots"))["slots"]
+        if not isinstance(slots, (list, tuple)) or len(slots) != len(p_leaves):
+            raise_error(TreeError, op, f"state holds the slots of "
+                        f"{len(slots) if isinstance(slots, (list, tuple)) else 'no'} leaves but "
+                        f"params have {len(p_leaves)}: use the state init(params) returned")
         flags = nb.nn.trainable(params)
         t = state["step"] + 1
         h = self.hyper
@@ -206,8 +316,11 @@ class Optimizer:
     def step(self, closure: Callable | None = None):
         """Update every parameter that has a `.grad`, in place; `closure` (re-evaluating
         the loss) runs first when given, and its result is returned."""
+        op = class_op(self, "step")
+        if closure is not None:
+            as_callable(op, "closure", closure)
         if not self.param_groups:
-            raise_error(UsageError, f"{type(self).__name__}.step", "this optimizer was made "
+            raise_error(UsageError, op, "this optimizer was made "
                         "without parameters (functional style): use init/update, or pass "
                         "model.parameters()")
         loss = None
@@ -231,6 +344,7 @@ class Optimizer:
         return loss
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        set_to_none = as_bool(class_op(self, "zero_grad"), "set_to_none", set_to_none)
         for group in self.param_groups:
             nb.zero_grad(group["params"], set_to_none=set_to_none)
 
@@ -240,6 +354,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value) -> None:
+        value = _lr_arg(class_op(self, "lr"), "lr", value)
         for group in self.param_groups:
             group["lr"] = value
         self.hyper["lr"] = value
@@ -260,10 +375,12 @@ class SGD(Optimizer):
     defaults = {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0,
                 "nesterov": False, "maximize": False}
 
-    def _check(self, h):
-        super()._check(h)
+    def _check(self, op, h):
+        h = super()._check(op, h)
         if h["nesterov"] and (h["momentum"] <= 0 or h["dampening"] != 0):
-            raise_error(UsageError, "SGD", "Nesterov momentum needs momentum > 0 and zero dampening")
+            raise_error(ArgumentValueError, op, "Nesterov momentum needs momentum > 0 and zero "
+                        "dampening")
+        return h
 
     def _slots(self, p):
         return (_zeros_like(p),) if self.hyper["momentum"] or any(
@@ -364,15 +481,20 @@ class accumulate:
     """
 
     def __init__(self, opt: Optimizer, every: int):
-        if not isinstance(every, int) or every < 1:
-            raise_error(UsageError, "accumulate", f"every must be a positive int, got {every!r}")
-        self.opt, self.every = opt, every
+        op = "nb.optim.accumulate"
+        if not (callable(getattr(opt, "init", None)) and callable(getattr(opt, "update", None))):
+            raise_error(ArgumentError, op, f"opt must be an optimizer (with init and update), got "
+                        f"{type(opt).__name__}")
+        self.opt, self.every = opt, as_int(op, "every", every, min=1)
 
     def init(self, params) -> dict:
         return {"inner": self.opt.init(params), "count": nb.tensor(0, dtype=nb.int32),
                 "acc": tree_util.map(_zeros_like, params)}
 
     def update(self, grads, state: dict, params):
+        op = "nb.optim.accumulate.update"
+        _state(op, state, ("inner", "count", "acc"))
+        _leaves(op, "grads", grads)
         with no_grad():
             acc = tree_util.map(lambda a, g: a + g, state["acc"], grads)
         count = state["count"] + 1
@@ -393,6 +515,7 @@ def empirical_fisher_diagonal(loss_fn: Callable, params, *batch):
     """The diagonal of the empirical Fisher information: the mean over the examples of
     the squared per-example gradients of `loss_fn(params, *example)` (each array of
     `batch` has the examples along axis 0). Returns a pytree like `params`."""
+    as_callable("nb.optim.empirical_fisher_diagonal", "loss_fn", loss_fn)
     per_example = nb.vmap(nb.grad(loss_fn), in_axes=(None,) + (0,) * len(batch))(params, *batch)
     return tree_util.map(lambda g: nb.mean(g * g, axis=0), per_example)
 

@@ -12,18 +12,29 @@ from __future__ import annotations
 
 import math
 
-from ..ops import random as _random
-from ..dtypes import as_dtype, float32
+from ..args import as_choice, as_float, as_key, as_opt_float
+from ..creation import _dtype_arg, shape_arg
+from ..dtypes import float32
 from ..errors import UsageError, raise_error
+from ..ops import random as _random
 from ..tensor import Tensor
+
+_GAINS = {"linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0, "sigmoid": 1.0,
+          "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "selu": 0.75, "leaky_relu": None}
+
+
+def _args(op: str, key, shape, dtype) -> tuple:
+    """The checked (key, shape, dtype) of an initializer (the key still None: drawn only
+    by the initializers that use it)."""
+    dtype = _dtype_arg(op, dtype, float32)
+    return as_key(op, "key", key), shape_arg(op, shape, dtype), dtype
 
 
 def _key(key):
     return _random._next_key() if key is None else key
 
 
-def _fans(op: str, shape) -> tuple[int, int]:
-    shape = tuple(shape)
+def _fans(op: str, shape: tuple[int, ...]) -> tuple[int, int]:
     if len(shape) < 2:
         raise_error(UsageError, op, f"fan in/out need a weight of at least 2 dimensions, got "
                     f"shape {shape}")
@@ -34,73 +45,92 @@ def _fans(op: str, shape) -> tuple[int, int]:
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """PyTorch's recommended gains: linear/sigmoid 1, tanh 5/3, relu sqrt(2),
     leaky_relu sqrt(2 / (1 + slope**2)), selu 3/4."""
-    gains = {"linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0, "sigmoid": 1.0,
-             "tanh": 5.0 / 3, "relu": math.sqrt(2.0), "selu": 0.75}
+    op = "nb.nn.init.calculate_gain"
+    nonlinearity = as_choice(op, "nonlinearity", nonlinearity, tuple(_GAINS))
+    param = as_opt_float(op, "param", param)
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else param
         return math.sqrt(2.0 / (1 + slope ** 2))
-    if nonlinearity not in gains:
-        raise_error(UsageError, "calculate_gain", f"unknown nonlinearity {nonlinearity!r}")
-    return gains[nonlinearity]
+    return _GAINS[nonlinearity]
 
 
 def uniform(key, shape, low: float = 0.0, high: float = 1.0, dtype=float32) -> Tensor:
-    return _random.uniform(_key(key), tuple(shape), as_dtype(dtype), low, high)
+    op = "nb.nn.init.uniform"
+    key, shape, dtype = _args(op, key, shape, dtype)
+    low, high = as_float(op, "low", low), as_float(op, "high", high)
+    return _random.uniform(_key(key), shape, dtype, low, high)
 
 
 def normal(key, shape, mean: float = 0.0, std: float = 1.0, dtype=float32) -> Tensor:
-    return _random.normal(_key(key), tuple(shape), as_dtype(dtype)) * std + mean
+    op = "nb.nn.init.normal"
+    key, shape, dtype = _args(op, key, shape, dtype)
+    mean, std = as_float(op, "mean", mean), as_float(op, "std", std, min=0.0)
+    return _random.normal(_key(key), shape, dtype) * std + mean
 
 
 def zeros(key, shape, dtype=float32) -> Tensor:
     from ..creation import zeros as _zeros
-    return _zeros(tuple(shape), dtype=as_dtype(dtype))
+    _, shape, dtype = _args("nb.nn.init.zeros", key, shape, dtype)
+    return _zeros(shape, dtype=dtype)
 
 
 def ones(key, shape, dtype=float32) -> Tensor:
     from ..creation import ones as _ones
-    return _ones(tuple(shape), dtype=as_dtype(dtype))
+    _, shape, dtype = _args("nb.nn.init.ones", key, shape, dtype)
+    return _ones(shape, dtype=dtype)
 
 
 def xavier_uniform(key, shape, gain: float = 1.0, dtype=float32) -> Tensor:
     """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot)."""
-    fan_in, fan_out = _fans("xavier_uniform", shape)
-    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    op = "nb.nn.init.xavier_uniform"
+    key, shape, dtype = _args(op, key, shape, dtype)
+    fan_in, fan_out = _fans(op, shape)
+    a = as_float(op, "gain", gain) * math.sqrt(6.0 / max(fan_in + fan_out, 1))
     return uniform(key, shape, -a, a, dtype)
 
 
 def xavier_normal(key, shape, gain: float = 1.0, dtype=float32) -> Tensor:
     """N(0, std**2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
-    fan_in, fan_out = _fans("xavier_normal", shape)
-    return normal(key, shape, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), dtype)
-
-
-def _kaiming_std(op: str, shape, a: float, mode: str, nonlinearity: str) -> float:
+    op = "nb.nn.init.xavier_normal"
+    key, shape, dtype = _args(op, key, shape, dtype)
     fan_in, fan_out = _fans(op, shape)
-    if mode not in ("fan_in", "fan_out"):
-        raise_error(UsageError, op, f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
-    fan = fan_in if mode == "fan_in" else fan_out
-    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    std = abs(as_float(op, "gain", gain)) * math.sqrt(2.0 / max(fan_in + fan_out, 1))
+    return normal(key, shape, 0.0, std, dtype)
+
+
+def _kaiming_std(op: str, shape, a, mode: str, nonlinearity: str) -> float:
+    fan_in, fan_out = _fans(op, shape)
+    a = as_float(op, "a", a)
+    fan = fan_in if as_choice(op, "mode", mode, ("fan_in", "fan_out")) == "fan_in" else fan_out
+    gain = calculate_gain(as_choice(op, "nonlinearity", nonlinearity, tuple(_GAINS)), a)
+    return gain / math.sqrt(fan) if fan else 0.0  # a weight with a 0 dim: empty, any std
 
 
 def kaiming_uniform(key, shape, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", dtype=float32) -> Tensor:
     """U(-b, b) with b = gain * sqrt(3 / fan) (He); PyTorch's defaults."""
-    bound = math.sqrt(3.0) * _kaiming_std("kaiming_uniform", shape, a, mode, nonlinearity)
+    op = "nb.nn.init.kaiming_uniform"
+    key, shape, dtype = _args(op, key, shape, dtype)
+    bound = math.sqrt(3.0) * _kaiming_std(op, shape, a, mode, nonlinearity)
     return uniform(key, shape, -bound, bound, dtype)
 
 
 def kaiming_normal(key, shape, a: float = 0.0, mode: str = "fan_in",
                    nonlinearity: str = "leaky_relu", dtype=float32) -> Tensor:
     """N(0, (gain / sqrt(fan))**2) (He)."""
-    return normal(key, shape, 0.0, _kaiming_std("kaiming_normal", shape, a, mode, nonlinearity),
-                  dtype)
+    op = "nb.nn.init.kaiming_normal"
+    key, shape, dtype = _args(op, key, shape, dtype)
+    return normal(key, shape, 0.0, _kaiming_std(op, shape, a, mode, nonlinearity), dtype)
 
 
 def trunc_normal(key, shape, std: float = 1.0, low: float = -2.0, high: float = 2.0,
                  dtype=float32) -> Tensor:
     """N(0, std**2) truncated to [low * std, high * std] by inverting the normal CDF."""
     from ..ops.elementwise import erfinv
+    op = "nb.nn.init.trunc_normal"
+    key, shape, dtype = _args(op, key, shape, dtype)
+    std = as_float(op, "std", std, min=0.0)
+    low, high = as_float(op, "low", low), as_float(op, "high", high)
     lo, hi = (0.5 * (1 + math.erf(b / math.sqrt(2))) for b in (low, high))
     u = uniform(key, shape, lo, hi, dtype)
     return erfinv(2.0 * u - 1.0) * (math.sqrt(2.0) * std)

@@ -12,7 +12,11 @@ import math
 
 import nabla_like as nb  # public ops, read at call time
 
-from ..errors import ShapeError, UsageError, raise_error
+from ..args import (as_bool, as_choice, as_float, as_int, as_int_tuple, as_key, as_opt_float,
+                    as_opt_int, as_probability, check_divisible, class_op)
+from ..creation import shape_arg
+from ..dtypes import float32
+from ..errors import ArgumentValueError, ShapeError, UsageError, raise_error
 from ..ops import random as _random
 from ..tensor import Tensor
 from . import functional as F
@@ -35,6 +39,10 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *, key=None):
         super().__init__()
+        op = class_op(self)
+        in_features = as_int(op, "in_features", in_features, min=0)
+        out_features = as_int(op, "out_features", out_features, min=0)
+        bias, key = as_bool(op, "bias", bias), as_key(op, "key", key)
         kw, kb = _split(key, 2)
         self.in_features, self.out_features = in_features, out_features
         self.weight = init.kaiming_uniform(kw, (out_features, in_features), a=math.sqrt(5))
@@ -54,6 +62,13 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
                  *, key=None):
         super().__init__()
+        op = class_op(self)
+        num_embeddings = as_int(op, "num_embeddings", num_embeddings, min=0)
+        embedding_dim = as_int(op, "embedding_dim", embedding_dim, min=0)
+        padding_idx, key = as_opt_int(op, "padding_idx", padding_idx), as_key(op, "key", key)
+        if padding_idx is not None and not -num_embeddings <= padding_idx < num_embeddings:
+            raise_error(ArgumentValueError, op, f"padding_idx must be within num_embeddings="
+                        f"{num_embeddings}, got {padding_idx}")
         self.num_embeddings, self.embedding_dim, self.padding_idx = \
             num_embeddings, embedding_dim, padding_idx
         w = init.normal(key, (num_embeddings, embedding_dim))
@@ -68,8 +83,30 @@ class Embedding(Module):
         return f"{self.num_embeddings}, {self.embedding_dim}"
 
 
-def _pair(v, n: int = 2) -> tuple:
-    return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+def _window(op: str, name: str, value, n: int = 2, low: int = 1) -> tuple[int, ...]:
+    """A window argument (kernel_size, stride, ...): an int or n ints, each at least `low`."""
+    return as_int_tuple(op, name, value, min=low, length=n)
+
+
+def _conv_padding(op: str, padding, n: int, strings: bool):
+    """A convolution layer's padding: an int or n ints, n (lo, hi) pairs, or (with
+    `strings`) "same" / "valid" in any case, as F.conv*d takes them."""
+    if strings and isinstance(padding, str):
+        as_choice(op, "padding", padding.lower(), ("same", "valid"))
+        return padding
+    if isinstance(padding, (tuple, list)) and len(padding) == n and all(
+            isinstance(p, (tuple, list)) for p in padding):
+        return tuple(_window(op, "padding", p, 2, low=0) for p in padding)
+    return _window(op, "padding", padding, n, low=0)
+
+
+def _pool_args(op: str, kernel_size, stride, padding, dilation=1) -> None:
+    """Check a pooling layer's window arguments (stored as given, as PyTorch's are)."""
+    _window(op, "kernel_size", kernel_size)
+    if stride is not None:
+        _window(op, "stride", stride)
+    _window(op, "padding", padding, low=0)
+    _window(op, "dilation", dilation)
 
 
 class _ConvNd(Module):
@@ -81,16 +118,23 @@ class _ConvNd(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, output_padding=0, *, key=None):
         super().__init__()
-        op = type(self).__name__
-        if in_channels % groups or out_channels % groups:
-            raise_error(ShapeError, op, f"groups={groups} must divide in_channels={in_channels} "
-                        f"and out_channels={out_channels}")
+        op, n = class_op(self), self._n
+        in_channels = as_int(op, "in_channels", in_channels, min=0)
+        out_channels = as_int(op, "out_channels", out_channels, min=0)
+        groups = as_int(op, "groups", groups, min=1)
+        check_divisible(op, "in_channels", in_channels, "groups", groups)
+        check_divisible(op, "out_channels", out_channels, "groups", groups)
+        self.kernel_size = _window(op, "kernel_size", kernel_size, n)
+        self.stride, self.dilation = _window(op, "stride", stride, n), _window(op, "dilation", dilation, n)
+        self.padding = _conv_padding(op, padding, n, strings=not self._transposed)
+        self.output_padding = _window(op, "output_padding", output_padding, n, low=0)
+        if self._transposed and any(e >= s and e >= d for e, s, d in
+                                    zip(self.output_padding, self.stride, self.dilation)):
+            raise_error(ShapeError, op, f"output_padding {self.output_padding} must be smaller "
+                        f"than the stride {self.stride} or the dilation {self.dilation}")
+        bias, key = as_bool(op, "bias", bias), as_key(op, "key", key)
         kw, kb = _split(key, 2)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = _pair(kernel_size, self._n)
-        self.stride, self.dilation = _pair(stride, self._n), _pair(dilation, self._n)
-        self.padding = padding if isinstance(padding, str) else _pair(padding, self._n)
-        self.output_padding = _pair(output_padding, self._n)
         shape = ((in_channels, out_channels // groups) if self._transposed
                  else (out_channels, in_channels // groups)) + self.kernel_size
         self.weight = init.kaiming_uniform(kw, shape, a=math.sqrt(5))
@@ -127,6 +171,7 @@ class ConvTranspose2d(_ConvNd):
 class MaxPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1):
         super().__init__()
+        _pool_args(class_op(self), kernel_size, stride, padding, dilation)
         self.kernel_size, self.stride, self.padding, self.dilation = \
             kernel_size, stride, padding, dilation
 
@@ -137,6 +182,9 @@ class MaxPool2d(Module):
 class AvgPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, count_include_pad: bool = True):
         super().__init__()
+        op = class_op(self)
+        _pool_args(op, kernel_size, stride, padding)
+        count_include_pad = as_bool(op, "count_include_pad", count_include_pad)
         self.kernel_size, self.stride, self.padding, self.count_include_pad = \
             kernel_size, stride, padding, count_include_pad
 
@@ -147,6 +195,13 @@ class AvgPool2d(Module):
 class AdaptiveAvgPool2d(Module):
     def __init__(self, output_size):
         super().__init__()
+        op = class_op(self)
+        sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+        if len(sizes) != 2:
+            raise_error(ArgumentValueError, op, f"output_size must be an int or a pair, got "
+                        f"{output_size!r}")
+        for size in sizes:
+            as_opt_int(op, "output_size", size, min=1)  # None keeps that dim
         self.output_size = output_size
 
     def forward(self, x):
@@ -154,9 +209,8 @@ class AdaptiveAvgPool2d(Module):
 
 
 class _Norm(Module):
-    @staticmethod
-    def _shape(normalized_shape) -> tuple[int, ...]:
-        return (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    def _shape(self, normalized_shape) -> tuple[int, ...]:
+        return shape_arg(class_op(self), normalized_shape, float32)
 
     def _affine_params(self, shape, affine: bool, bias: bool = True) -> None:
         self.weight = nb.ones(shape) if affine else None
@@ -167,9 +221,11 @@ class LayerNorm(_Norm):
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True):
         super().__init__()
+        op = class_op(self)
         self.normalized_shape = self._shape(normalized_shape)
-        self.eps = eps
-        self._affine_params(self.normalized_shape, elementwise_affine, bias)
+        self.eps = as_float(op, "eps", eps, min=0.0)
+        self._affine_params(self.normalized_shape, as_bool(op, "elementwise_affine", elementwise_affine),
+                            as_bool(op, "bias", bias))
 
     def forward(self, x):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -182,9 +238,11 @@ class RMSNorm(_Norm):
     def __init__(self, normalized_shape, eps: float | None = None,
                  elementwise_affine: bool = True):
         super().__init__()
+        op = class_op(self)
         self.normalized_shape = self._shape(normalized_shape)
-        self.eps = eps
-        self._affine_params(self.normalized_shape, elementwise_affine, bias=False)
+        self.eps = as_opt_float(op, "eps", eps, min=0.0)
+        self._affine_params(self.normalized_shape, as_bool(op, "elementwise_affine", elementwise_affine),
+                            bias=False)
 
     def forward(self, x):
         return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
@@ -197,11 +255,13 @@ class GroupNorm(_Norm):
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
                  affine: bool = True):
         super().__init__()
-        if num_channels % num_groups:
-            raise_error(ShapeError, "GroupNorm", f"num_groups={num_groups} must divide "
-                        f"num_channels={num_channels}")
-        self.num_groups, self.num_channels, self.eps = num_groups, num_channels, eps
-        self._affine_params((num_channels,), affine)
+        op = class_op(self)
+        num_groups = as_int(op, "num_groups", num_groups, min=1)
+        num_channels = as_int(op, "num_channels", num_channels, min=0)
+        check_divisible(op, "num_channels", num_channels, "num_groups", num_groups)
+        self.num_groups, self.num_channels = num_groups, num_channels
+        self.eps = as_float(op, "eps", eps, min=0.0)
+        self._affine_params((num_channels,), as_bool(op, "affine", affine))
 
     def forward(self, x):
         return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
@@ -217,6 +277,11 @@ class _BatchNorm(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
                  affine: bool = True, track_running_stats: bool = True):
         super().__init__()
+        op = class_op(self)
+        num_features = as_int(op, "num_features", num_features, min=0)
+        eps, momentum = as_float(op, "eps", eps, min=0.0), as_float(op, "momentum", momentum)
+        affine = as_bool(op, "affine", affine)
+        track_running_stats = as_bool(op, "track_running_stats", track_running_stats)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.weight = nb.ones((num_features,)) if affine else None
         self.bias = nb.zeros((num_features,)) if affine else None
@@ -257,9 +322,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise_error(UsageError, "Dropout", f"p must be in [0, 1], got {p!r}")
-        self.p = p
+        self.p = as_probability(class_op(self), "p", p)
 
     def forward(self, x, rng=None):
         if not self.training or self.p == 0.0:
@@ -296,7 +359,7 @@ class Sequential(Module):
             layers = tuple(layers[0])
         for i, m in enumerate(layers):
             if not callable(m):
-                raise_error(UsageError, "Sequential", f"layer {i} is not callable: {m!r}")
+                raise_error(UsageError, class_op(self), f"layer {i} is not callable: {m!r}")
         self.layers = list(layers)
 
     def forward(self, x, rng=None):
@@ -344,7 +407,7 @@ Identity = _activation("Identity", lambda x: x)
 class LeakyReLU(Module):
     def __init__(self, negative_slope: float = 0.01):
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = as_float(class_op(self), "negative_slope", negative_slope)
 
     def forward(self, x):
         return F.leaky_relu(x, self.negative_slope)
@@ -353,7 +416,7 @@ class LeakyReLU(Module):
 class Softmax(Module):
     def __init__(self, dim: int = -1):
         super().__init__()
-        self.dim = dim
+        self.dim = as_opt_int(class_op(self), "dim", dim)  # None: over every element
 
     def forward(self, x):
         return nb.softmax(x, axis=self.dim)
@@ -367,7 +430,8 @@ class LogSoftmax(Softmax):
 class Flatten(Module):
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()
-        self.start_dim, self.end_dim = start_dim, end_dim
+        op = class_op(self)
+        self.start_dim, self.end_dim = as_int(op, "start_dim", start_dim), as_int(op, "end_dim", end_dim)
 
     def forward(self, x):
         return nb.flatten(x, self.start_dim, self.end_dim)
@@ -385,9 +449,12 @@ class MultiheadAttention(Module):
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  batch_first: bool = False, *, key=None):
         super().__init__()
-        if embed_dim % num_heads:
-            raise_error(ShapeError, "MultiheadAttention", f"embed_dim={embed_dim} must be "
-                        f"divisible by num_heads={num_heads}")
+        op = class_op(self)
+        embed_dim = as_int(op, "embed_dim", embed_dim, min=1)
+        num_heads = as_int(op, "num_heads", num_heads, min=1)
+        check_divisible(op, "embed_dim", embed_dim, "num_heads", num_heads)
+        dropout, bias = as_probability(op, "dropout", dropout), as_bool(op, "bias", bias)
+        batch_first, key = as_bool(op, "batch_first", batch_first), as_key(op, "key", key)
         k1, k2 = _split(key, 2)
         self.embed_dim, self.num_heads, self.dropout, self.batch_first = \
             embed_dim, num_heads, dropout, batch_first
@@ -443,14 +510,21 @@ class MultiheadAttention(Module):
         return (out if self.batch_first else nb.swapaxes(out, 0, 1)), None
 
 
-def _activation_fn(activation):
+def _transformer_activation(op: str, activation, d_model, nhead, dim_feedforward, dropout,
+                            layer_norm_eps, key, **flags):
+    """The activation function of a transformer layer, its other arguments checked here to
+    name the layer in errors (its sublayers check them again, as valid)."""
+    d_model, nhead = as_int(op, "d_model", d_model, min=1), as_int(op, "nhead", nhead, min=1)
+    check_divisible(op, "d_model", d_model, "nhead", nhead)
+    as_int(op, "dim_feedforward", dim_feedforward, min=1)
+    as_probability(op, "dropout", dropout)
+    as_float(op, "layer_norm_eps", layer_norm_eps, min=0.0)
+    as_key(op, "key", key)
+    for name, flag in flags.items():
+        as_bool(op, name, flag)
     if callable(activation):
         return activation
-    table = {"relu": nb.relu, "gelu": nb.gelu}
-    if activation not in table:
-        raise_error(UsageError, "Transformer", f"activation must be 'relu', 'gelu' or a "
-                    f"function, got {activation!r}")
-    return table[activation]
+    return {"relu": nb.relu, "gelu": nb.gelu}[as_choice(op, "activation", activation, ("relu", "gelu"))]
 
 
 class TransformerEncoderLayer(Module):
@@ -462,6 +536,9 @@ class TransformerEncoderLayer(Module):
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True,
                  *, key=None):
         super().__init__()
+        activation = _transformer_activation(
+            class_op(self), activation, d_model, nhead, dim_feedforward, dropout, layer_norm_eps,
+            key, batch_first=batch_first, norm_first=norm_first, bias=bias)
         k1, k2, k3 = _split(key, 3)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout, bias, batch_first, key=k1)
         self.linear1 = Linear(d_model, dim_feedforward, bias, key=k2)
@@ -471,7 +548,7 @@ class TransformerEncoderLayer(Module):
         self.norm1 = LayerNorm(d_model, layer_norm_eps, bias=bias)
         self.norm2 = LayerNorm(d_model, layer_norm_eps, bias=bias)
         self.dropout1, self.dropout2 = Dropout(dropout), Dropout(dropout)
-        self.activation = _activation_fn(activation)
+        self.activation = activation
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False,
                 rng=None):
@@ -502,6 +579,9 @@ class TransformerDecoderLayer(Module):
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True,
                  *, key=None):
         super().__init__()
+        activation = _transformer_activation(
+            class_op(self), activation, d_model, nhead, dim_feedforward, dropout, layer_norm_eps,
+            key, batch_first=batch_first, norm_first=norm_first, bias=bias)
         k1, k2, k3, k4 = _split(key, 4)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout, bias, batch_first, key=k1)
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout, bias, batch_first, key=k2)
@@ -513,7 +593,7 @@ class TransformerDecoderLayer(Module):
         self.norm2 = LayerNorm(d_model, layer_norm_eps, bias=bias)
         self.norm3 = LayerNorm(d_model, layer_norm_eps, bias=bias)
         self.dropout1, self.dropout2, self.dropout3 = Dropout(dropout), Dropout(dropout), Dropout(dropout)
-        self.activation = _activation_fn(activation)
+        self.activation = activation
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal: bool = False,

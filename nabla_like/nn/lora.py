@@ -20,8 +20,11 @@ import numpy as np
 
 import nabla_like as nb  # public ops, read at call time
 
-from ..errors import ShapeError, UsageError, raise_error
+from ..args import as_bool, as_float, as_int, as_key, as_probability, class_op
+from ..creation import shape_arg
+from ..errors import ArgumentError, ShapeError, UsageError, raise_error
 from ..ops import random as _random
+from ..ops._common import to_tensor
 from . import functional as F
 from . import init
 from .layers import Linear
@@ -49,9 +52,11 @@ NF4 = _nf4_levels()
 def quantize_nf4(weight, block_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """(codes, scales) of `weight`: per block of `block_size` values its absolute maximum
     (float32) and each value's nearest NF4 level, two 4-bit codes per uint8 byte."""
-    w = np.asarray(weight.numpy() if isinstance(weight, nb.Tensor) else weight, np.float32).ravel()
+    op = "nb.nn.lora.quantize_nf4"
+    block_size = as_int(op, "block_size", block_size, min=1)
+    w = np.asarray(to_tensor(weight, op).numpy(), np.float32).ravel()
     if w.size % block_size or block_size % 2:
-        raise_error(ShapeError, "quantize_nf4", f"{w.size} weights do not split into blocks of "
+        raise_error(ShapeError, op, f"{w.size} weights do not split into blocks of "
                     f"{block_size} (an even size that divides the count)")
     blocks = w.reshape(-1, block_size)
     scales = np.abs(blocks).max(axis=1)
@@ -62,7 +67,12 @@ def quantize_nf4(weight, block_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
 
 def dequantize_nf4(codes, scales, shape: tuple[int, ...]):
     """The float32 weight of `shape` that `quantize_nf4` encoded (nb ops: traceable)."""
-    codes = codes if isinstance(codes, nb.Tensor) else nb.tensor(codes)
+    op = "nb.nn.lora.dequantize_nf4"
+    codes, scales, shape = to_tensor(codes, op), to_tensor(scales, op), shape_arg(op, shape)
+    n = 2 * codes.shape[0] if codes.ndim == 1 else -1
+    if scales.ndim != 1 or not scales.shape[0] or n % scales.shape[0] or n != math.prod(shape):
+        raise_error(ShapeError, op, f"codes {codes._value.aval.short()} (two values a byte) and "
+                    f"scales {scales._value.aval.short()} (one a block) do not make shape {shape}")
     hi = nb.right_shift(codes, 4)
     lo = nb.bitwise_and(codes, 15)
     idx = nb.reshape(nb.stack([hi, lo], axis=1), (-1,))
@@ -74,6 +84,19 @@ def dequantize_nf4(codes, scales, shape: tuple[int, ...]):
 # ---------------------------------------------------------------------------
 # Adapters
 # ---------------------------------------------------------------------------
+def _adapter_args(op: str, rank, alpha, dropout, quantize, block_size, key) -> tuple:
+    """The checked arguments of LoRALinear (and of apply, before it changes the model)."""
+    return (as_int(op, "rank", rank, min=1), as_float(op, "alpha", alpha),
+            as_probability(op, "dropout", dropout), as_bool(op, "quantize", quantize),
+            as_int(op, "block_size", block_size, min=1), as_key(op, "key", key))
+
+
+def _module(op: str, name: str, value) -> Module:
+    if not isinstance(value, Module):
+        raise_error(ArgumentError, op, f"{name} must be an nb.nn.Module, got {type(value).__name__}")
+    return value
+
+
 class LoRALinear(Module):
     """A frozen Linear plus a trainable low-rank update (see the module docstring).
     `quantize=True` stores the frozen weight in NF4 (QLoRA)."""
@@ -81,14 +104,15 @@ class LoRALinear(Module):
     def __init__(self, base: Linear, rank: int = 8, alpha: float = 16.0, dropout: float = 0.0,
                  quantize: bool = False, block_size: int = 64, *, key=None):
         super().__init__()
+        op = class_op(self)
         if not isinstance(base, Linear):
-            raise_error(UsageError, "LoRALinear", f"adapts an nb.nn.Linear, got {type(base).__name__}")
-        if not isinstance(rank, int) or rank <= 0:
-            raise_error(UsageError, "LoRALinear", f"rank must be a positive int, got {rank!r}")
+            raise_error(ArgumentError, op, f"base must be an nb.nn.Linear, got {type(base).__name__}")
+        rank, alpha, dropout, quantize, block_size, key = _adapter_args(
+            op, rank, alpha, dropout, quantize, block_size, key)
         self.in_features, self.out_features = base.in_features, base.out_features
-        self.rank, self.alpha, self.dropout = rank, float(alpha), float(dropout)
+        self.rank, self.alpha, self.dropout = rank, alpha, dropout
         self.scaling = self.alpha / rank
-        self.quantized, self.merged = bool(quantize), False
+        self.quantized, self.merged = quantize, False
         if quantize:
             codes, scales = quantize_nf4(base.weight, block_size)
             self.register_buffer("weight_codes", nb.tensor(codes))
@@ -144,7 +168,7 @@ class LoRALinear(Module):
 
 def freeze(module: Module) -> Module:
     """Make every parameter of `module` (and its submodules) a buffer: no longer trained."""
-    for m in module.modules():
+    for m in _module("nb.nn.lora.freeze", "module", module).modules():
         names = [n for n, v in m.__dict__.items() if isinstance(v, nb.Tensor) and n not in m._buffers]
         for n in names:
             t = m.__dict__[n]
@@ -156,11 +180,19 @@ def apply(model: Module, rank: int = 8, alpha: float = 16.0, dropout: float = 0.
           target=None, quantize: bool = False, block_size: int = 64, *, key=None) -> Module:
     """Freeze `model` and replace its Linear layers (those whose dotted name contains one of
     `target`, or all) by LoRALinear adapters, in place; returns `model`."""
-    targets = None if target is None else ((target,) if isinstance(target, str) else tuple(target))
+    op = "nb.nn.lora.apply"
+    _module(op, "model", model)
+    rank, alpha, dropout, quantize, block_size, key = _adapter_args(
+        op, rank, alpha, dropout, quantize, block_size, key)
+    targets = (target,) if isinstance(target, str) else target
+    if targets is not None and not (isinstance(targets, (list, tuple, set, frozenset)) and
+                                    all(isinstance(t, str) for t in targets)):
+        raise_error(ArgumentError, op, f"target must be a string or a sequence of strings (parts "
+                    f"of the layers' dotted names), got {target!r}")
     found = [(name, m) for name, m in model.named_modules()
              if isinstance(m, Linear) and name and (targets is None or any(t in name for t in targets))]
     if not found:
-        raise_error(UsageError, "lora.apply", f"no Linear layer matches target={target!r}")
+        raise_error(UsageError, op, f"no Linear layer matches target={target!r}")
     keys = [None] * len(found) if key is None else list(_random.split(key, len(found)))
     freeze(model)
     for (name, lin), k in zip(found, keys):
@@ -182,14 +214,14 @@ def _replace(root: Module, dotted: str, new: Module) -> None:
 
 
 def merge(model: Module) -> Module:
-    for m in model.modules():
+    for m in _module("nb.nn.lora.merge", "model", model).modules():
         if isinstance(m, LoRALinear):
             m.merge()
     return model
 
 
 def unmerge(model: Module) -> Module:
-    for m in model.modules():
+    for m in _module("nb.nn.lora.unmerge", "model", model).modules():
         if isinstance(m, LoRALinear):
             m.unmerge()
     return model

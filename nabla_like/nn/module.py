@@ -22,12 +22,14 @@ never meets a non-float leaf.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Iterator
 
 import numpy as np
 
 from .. import tree as tree_util
-from ..errors import ShapeError, UsageError, raise_error
+from ..args import as_bool, as_str, class_op
+from ..errors import ArgumentError, ArgumentValueError, ShapeError, UsageError, raise_error
 from ..tensor import Tensor
 
 
@@ -128,6 +130,13 @@ class Module:
     def register_buffer(self, name: str, tensor: Tensor | None) -> None:
         """A tensor that is state but not a parameter (running statistics, frozen weights):
         saved in state_dict and passed through jit, never trained."""
+        op = class_op(self, "register_buffer")
+        if not as_str(op, "name", name) or "." in name:
+            raise_error(ArgumentValueError, op, f"name must be a non-empty attribute name "
+                        f"without '.', got {name!r}")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise_error(ArgumentError, op, f"tensor must be a Tensor or None, got "
+                        f"{type(tensor).__name__}")
         object.__setattr__(self, "_buffers", self._buffers | {name})
         object.__setattr__(self, name, tensor)
 
@@ -155,7 +164,7 @@ class Module:
         return (m for _, m in self.named_children())
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
-        yield prefix, self
+        yield as_str(class_op(self, "named_modules"), "prefix", prefix), self
         for name, child in self.named_children():
             yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
 
@@ -191,8 +200,9 @@ class Module:
 
     # -- modes and gradients ---------------------------------------------------------
     def train(self, mode: bool = True) -> "Module":
+        mode = as_bool(class_op(self, "train"), "mode", mode)
         for m in self.modules():
-            object.__setattr__(m, "training", bool(mode))
+            object.__setattr__(m, "training", mode)
         return self
 
     def eval(self) -> "Module":
@@ -203,6 +213,7 @@ class Module:
         zero_grad(self.parameters(), set_to_none=set_to_none)
 
     def requires_grad_(self, flag: bool = True) -> "Module":
+        flag = as_bool(class_op(self, "requires_grad_"), "flag", flag)
         for p in self.parameters():
             p.requires_grad_(flag)
         return self
@@ -218,24 +229,37 @@ class Module:
         """Copy values (nb tensors, NumPy arrays, or anything array-like, a PyTorch tensor
         included) into the parameters and buffers of the same names, in place: optimizers
         holding the parameters see the new values."""
+        op = class_op(self, "load_state_dict")
+        if not isinstance(state, Mapping):
+            raise_error(ArgumentError, op, f"state must be a dict of tensors by name (as "
+                        f"state_dict() returns), got {type(state).__name__}")
+        strict = as_bool(op, "strict", strict)
         own = self.state_dict()
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
         if strict and (missing or unexpected):
-            raise_error(UsageError, "load_state_dict", f"missing keys {missing}, unexpected "
+            raise_error(UsageError, op, f"missing keys {missing}, unexpected "
                         f"keys {unexpected}")
+        updates = []  # checked first, all of them: a bad value leaves the module as it was
         for name, t in own.items():
             if name not in state:
                 continue
             value = state[name]
             if hasattr(value, "detach") and not isinstance(value, Tensor):
                 value = value.detach().cpu().numpy()  # a PyTorch tensor
-            value = value if isinstance(value, Tensor) else np.asarray(value)
+            if not isinstance(value, Tensor):
+                try:
+                    value = np.asarray(value, dtype=t.dtype.np)
+                except (TypeError, ValueError) as e:
+                    raise_error(ArgumentError, op, f"{name}: the value is not an array of "
+                                f"numbers ({str(e).splitlines()[0]})")
             if tuple(value.shape) != t.shape:
-                raise_error(ShapeError, "load_state_dict", f"{name}: the value has shape "
+                raise_error(ShapeError, op, f"{name}: the value has shape "
                             f"{tuple(value.shape)}, the module's is {t.shape}")
-            t.data = value if isinstance(value, Tensor) and value.dtype is t.dtype else \
-                np.asarray(value, dtype=t.dtype.np)
+            updates.append((t, value if not isinstance(value, Tensor) or value.dtype is t.dtype
+                            else np.asarray(value, dtype=t.dtype.np)))
+        for t, value in updates:
+            t.data = value
 
     # -- printing ----------------------------------------------------------------------
     def extra_repr(self) -> str:
