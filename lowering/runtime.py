@@ -128,12 +128,19 @@ _devices: dict[str, list[Device]] = {}
 
 
 def devices(platform: str | None = None) -> list[Device]:
-    """The available devices (CPU always; GPU when the CUDA PJRT plugin is installed)."""
+    """The available devices (CPU always; GPU when the CUDA PJRT plugin is installed). In a
+    distributed run (start_distributed) the CPU devices of every process, in global order."""
     with _lock:
         if "cpu" not in _devices:
             xc, _ = _jaxlib()
             n = int(os.environ.get("NABLA_CPU_DEVICES", "0")) or None
-            client = xc.make_cpu_client(num_devices=n) if n else xc.make_cpu_client()
+            dist = {}
+            if _distributed is not None:
+                d = _distributed
+                dist = {"distributed_client": d["client"], "node_id": d["process_id"],
+                        "num_nodes": d["num_processes"], "collectives": d["collectives"]}
+                n = d["local_devices"] or n
+            client = xc.make_cpu_client(num_devices=n, **dist) if n else xc.make_cpu_client(**dist)
             _clients["cpu"] = client
             _devices["cpu"] = [Device("cpu", i, d, client) for i, d in enumerate(client.devices())]
         if "gpu" not in _devices and _gpu_problem is None:
@@ -218,6 +225,59 @@ class UnknownDevice(ValueError):
     pass
 
 
+# -- several processes: PJRT's distributed runtime and gloo's CPU collectives -------------
+_distributed: dict | None = None
+
+
+def start_distributed(address: str, num_processes: int, process_id: int,
+                      local_devices: int | None, timeout: int) -> None:
+    """Join a job of `num_processes` processes (process 0 runs the coordination service at
+    `address`) before the CPU client starts: the client then sees every process's devices,
+    and programs over them run their collectives through gloo over TCP. Timeouts are in
+    seconds; a peer that never comes makes XLA abort the process after `timeout`."""
+    global _distributed
+    _, jx = _jaxlib()
+    with _lock:
+        if _distributed is not None or "cpu" in _devices:
+            raise RuntimeError("already started" if _distributed is not None else "devices in use")
+        beat = max(2, min(10, timeout))
+        service = None
+        if process_id == 0:
+            service = jx.get_distributed_runtime_service(
+                address, num_processes, heartbeat_timeout=beat, cluster_register_timeout=timeout,
+                shutdown_timeout=timeout)
+        client = jx.get_distributed_runtime_client(
+            address, process_id, rpc_timeout=timeout, init_timeout=timeout,
+            shutdown_timeout=timeout, heartbeat_timeout=beat, shutdown_on_destruction=False)
+        client.connect()
+        host = address.rsplit(":", 1)[0] or None
+        collectives = jx.make_gloo_tcp_collectives(client, hostname=host)
+        _distributed = {"service": service, "client": client, "collectives": collectives,
+                        "process_id": process_id, "num_processes": num_processes,
+                        "local_devices": local_devices}
+    import atexit
+    atexit.register(stop_distributed)
+
+
+def stop_distributed() -> None:
+    """Leave the job: a barrier with the other processes, then the service stops (process
+    0). Without it the processes abort at exit."""
+    global _distributed
+    with _lock:
+        d, _distributed = _distributed, None
+    if d is None:
+        return
+    d["client"].shutdown()
+    if d["service"] is not None:
+        d["service"].shutdown()
+
+
+def distributed_info() -> tuple[int, int]:
+    """(process index, process count): (0, 1) outside a distributed run."""
+    d = _distributed
+    return (0, 1) if d is None else (d["process_id"], d["num_processes"])
+
+
 def devices_checked(platform: str | None = None) -> list[Device]:
     """Like devices(), but an unknown platform, or one with no device, raises."""
     found = devices(platform)
@@ -239,7 +299,9 @@ def default_device() -> Device:
     if _default is None:
         wanted = os.environ.get("NABLA_DEFAULT_PLATFORM", "").lower()
         gpus = devices("gpu") if wanted != "cpu" else []
-        _default = gpus[0] if gpus else devices("cpu")[0]
+        cpus = devices("cpu")
+        local = {d.id for d in cpus[0].client.local_devices()}
+        _default = gpus[0] if gpus else next(d for d in cpus if d.pjrt.id in local)
     return _default
 
 

@@ -40,7 +40,7 @@ from .placement import (Device, default_device, device, device_count, devices,  
                       get_default_device, set_default_device)
 from .sharding import (Mesh, NamedSharding, P, PartitionSpec, Sharding, make_mesh,  # noqa: F401
                        shard, with_sharding_constraint)
-from . import nn, optim  # noqa: E402,F401  (after the ops: they are written with nb.*)
+from . import distributed, nn, optim  # noqa: E402,F401  (after the ops: they are written with nb.*)
 
 bool = bool_  # noqa: A001 - nb.bool, as numpy's np.bool
 compile = jit  # noqa: A001 - nb.compile, Nabla's name for jit
@@ -68,7 +68,7 @@ __all__ = sorted({
     "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "finfo", "iinfo",
     "promote_types", "enable_grad", "grad_enabled", "no_grad", "backward", "zero_grad", "jit",
     "CompileStats", "ProgramCache", "block_until_ready", "compile_stats", "realize_all", "compile",
-    *placement.__all__, *sharding.__all__, "clear_caches", "linalg", "random", "nn", "optim",
+    *placement.__all__, *sharding.__all__, "clear_caches", "linalg", "random", "nn", "optim", "distributed",
     "tree", "dtypes", "errors",
     *(name for name in dir(errors) if name.endswith("Error")),
 })

@@ -99,12 +99,13 @@ class _Entry:
 class Lowered:
     """The StableHLO of a jitted function for one signature."""
 
-    def __init__(self, jitted: "Jitted", entry: _Entry):
+    def __init__(self, jitted: "Jitted", entry: _Entry, text: str | None = None):
         self._jitted = jitted
         self._entry = entry
+        self._text = text  # the text of a run over a mesh (with its layouts)
 
     def as_text(self) -> str:
-        return self._entry.text
+        return self._text if self._text is not None else self._entry.text
 
     def compile(self) -> "Compiled":
         return Compiled(self._jitted, self._entry)
@@ -381,23 +382,11 @@ class Jitted:
         if pending:
             realize(pending, "jit")
         graph = entry.graph
-        mesh = entry.mesh or next(v.device for v in [t._value for t in tensors] + list(graph.consts)
-                                  if isinstance(v.device, Mesh))
         op = f"jit({self.__name__})"
-        layouts = list(entry.in_layouts) + [None] * len(graph.consts)
-        targets, buffers = [], []
-        for leaf, aval, want in zip(list(leaves) + list(graph.consts), graph.in_avals, layouts):
+        mesh, targets = self._spmd_layouts(entry, leaves)
+        buffers = []
+        for leaf, aval, target in zip(list(leaves) + list(graph.consts), graph.in_avals, targets):
             v = leaf._value if isinstance(leaf, Tensor) else leaf if isinstance(leaf, Value) else None
-            if v is not None and isinstance(v.device, Mesh) and v.device != mesh:
-                raise_error(DeviceError, op, f"an argument is laid out over {v.device}, the "
-                            f"function runs over {mesh}")
-            if want is not None:
-                target = want.on(len(aval.shape))
-            elif v is not None and v.sharding is not None:
-                target = v.sharding
-            else:
-                target = Sharding(mesh, "{replicated}")
-            targets.append(target)
             if v is not None and v.sharding == target:
                 buffers.append(v.buffer)
             else:  # host data, a one-device tensor, another layout: put as the target says
@@ -422,15 +411,42 @@ class Jitted:
             return outs[0]
         return tree_util.unflatten(entry.out_tree, outs)
 
-    def _compile_spmd(self, entry: _Entry, mesh, targets: list):
+    def _spmd_layouts(self, entry: _Entry, leaves: list):
+        """The mesh a call runs over and the layout of each input (dynamic leaves, then the
+        graph's captured constants): its in_shardings entry, else its own, else replicated."""
+        graph = entry.graph
+        values = [leaf._value if isinstance(leaf, Tensor) else None for leaf in leaves]
+        values += list(graph.consts)
+        mesh = entry.mesh or next(v.device for v in values
+                                  if v is not None and isinstance(v.device, Mesh))
+        layouts = list(entry.in_layouts) + [None] * len(graph.consts)
+        targets = []
+        for v, aval, want in zip(values, graph.in_avals, layouts):
+            if v is not None and isinstance(v.device, Mesh) and v.device != mesh:
+                raise_error(DeviceError, f"jit({self.__name__})", f"an argument is laid out "
+                            f"over {v.device}, the function runs over {mesh}")
+            if want is not None:
+                targets.append(want.on(len(aval.shape)))
+            elif v is not None and v.sharding is not None:
+                targets.append(v.sharding)
+            else:
+                targets.append(Sharding(mesh, "{replicated}"))
+        return mesh, targets
+
+    def _spmd_text(self, entry: _Entry, targets: list) -> str:
+        """The StableHLO of a run over a mesh: every argument carries its layout, results
+        the out_shardings given for them."""
         graph = entry.graph
         args = {i: f'mhlo.sharding = "{t.hlo}"' for i, t in enumerate(targets)}
         results = {i: f'mhlo.sharding = "{s.hlo_for(len(v.aval.shape))}"'
                    for i, (s, v) in enumerate(zip(entry.out_layouts, graph.outputs)) if s is not None}
+        return lowering.lower_graph(graph, name=_module_name(self.fun), arg_attrs=args,
+                                    result_attrs=results)
+
+    def _compile_spmd(self, entry: _Entry, mesh, targets: list):
         start = time.perf_counter()
         try:
-            text = lowering.lower_graph(graph, name=_module_name(self.fun), arg_attrs=args,
-                                        result_attrs=results)
+            text = self._spmd_text(entry, targets)
             exe = runtime.compile_spmd(text, entry.out_avals, mesh.group, kind="jit")
         except Exception as e:
             raise CompileError(f"jit: XLA could not compile {self.__name__} for {mesh}: "
@@ -606,8 +622,11 @@ class Jitted:
     # -- inspection ----------------------------------------------------------------------
     def lower(self, *args, **kwargs) -> Lowered:
         """The StableHLO for these arguments (tracing and compiling on a cache miss)."""
-        key, dyn_args, dyn_kwargs, statics, _ = self._key(args, kwargs)
+        key, dyn_args, dyn_kwargs, statics, leaves = self._key(args, kwargs)
         entry = self._cache.get(key) or self._compile_entry(key, dyn_args, dyn_kwargs, statics)
+        if entry.mesh is not None or any(isinstance(leaf, Tensor) and leaf._value.sharding is not None
+                                         for leaf in leaves):
+            return Lowered(self, entry, self._spmd_text(entry, self._spmd_layouts(entry, leaves)[1]))
         return Lowered(self, entry)
 
     def cache_info(self) -> dict:

@@ -96,8 +96,13 @@ class Tensor:
     @property
     def sharding(self):
         """How this tensor is laid out over a mesh (nb.shard, jit's out_shardings), or None
-        for a tensor on one device."""
-        return self._value.sharding
+        for a tensor on one device. A pending result over a mesh is computed first: XLA
+        chooses its layout when it compiles the program."""
+        v = self._value
+        if v.sharding is None and v.buffer is None and v.ctx.level == 0 and v.device is not None \
+                and hasattr(v.device, "group"):
+            self.realize()
+        return v.sharding
 
     def to(self, device) -> "Tensor":
         """This tensor on `device` ("cpu", "cpu:1", "gpu", a Device or a Tensor): itself if
