@@ -25,9 +25,13 @@ sys.path.insert(0, HERE)
 
 
 class Worker:
-    def __init__(self, python: str, lib: str):
+    def __init__(self, python: str, lib: str, devices: int = 1):
         self.lib = lib
         env = dict(os.environ, PYTHONPATH=os.path.dirname(HERE), TF_CPP_MIN_LOG_LEVEL="2")
+        if devices > 1:  # XLA's host platform split into `devices` CPU devices
+            env["NABLA_CPU_DEVICES"] = str(devices)
+            env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") +
+                                f" --xla_force_host_platform_device_count={devices}").strip()
         self.proc = subprocess.Popen([python, os.path.join(HERE, "worker.py"), "--lib", lib],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                      env=env)
@@ -88,6 +92,8 @@ GOALS = [
        (f"remat_memory_{p}", "nabla"), (f"remat_memory_{p}", "jax"), 1.0)
       for p in ("nothing", "dots")],
     ("jitted small-CNN step vs JAX", ("cnn_step_jit", "nabla"), ("cnn_step_jit", "jax"), 1.1),
+    ("data-parallel MLP step on 8 host devices vs JAX", ("data_parallel_mlp", "nabla"),
+     ("data_parallel_mlp", "jax"), 1.1),
     ("jitted small-CNN step vs PyTorch eager", ("cnn_step_jit", "nabla"), ("cnn_step_jit", "torch"),
      1.0),
     ("jitted transformer-encoder step vs JAX", ("transformer_step_jit", "nabla"),
@@ -132,13 +138,18 @@ def main() -> None:
         workers["torch2"] = Worker(args.torch_python, "torch2")
     workers["numpy"] = Worker(args.nabla_python, "numpy")
     results: dict = {n: {lib: [] for lib in workers} for n in names}
+    split = {}  # workers with 8 host devices, for the scale-out workloads only
+    if any(REGISTRY[n]["devices"] > 1 for n in names):
+        split["nabla"] = Worker(args.nabla_python, "nabla", 8)
+        if args.jax_python:
+            split["jax"] = Worker(args.jax_python, "jax", 8)
     notes = []
     for name in names:
         spec = REGISTRY[name]
         reps = max(3, args.reps // 4) if spec["fresh"] else args.reps
         rounds = 1 if spec["kind"] == "count" else args.rounds
         for _ in range(rounds):
-            for lib, w in workers.items():
+            for lib, w in (split if spec["devices"] > 1 else workers).items():
                 r = w.ask(name, reps, 0.3)
                 if "error" in r:
                     notes.append(f"{name} [{lib}]: {r['error']}")
@@ -149,7 +160,7 @@ def main() -> None:
         shown = {lib: (statistics.median(v) if v else None) for lib, v in results[name].items()}
         line = " | ".join(f"{lib} {fmt(spec, v)}" for lib, v in shown.items() if v is not None)
         print(f"{name:26s} {line}", flush=True)
-    for w in workers.values():
+    for w in [*workers.values(), *split.values()]:
         w.close()
     text = report(names, results, notes, args.rounds)
     print()

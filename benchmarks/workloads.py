@@ -13,12 +13,15 @@ import numpy as np
 REGISTRY: dict[str, dict] = {}
 
 
-def workload(name: str, title: str, group: str, fresh: bool = False, kind: str = "time"):
+def workload(name: str, title: str, group: str, fresh: bool = False, kind: str = "time",
+             devices: int = 1):
     """Register a workload. `fresh`: each measurement starts from empty compile caches.
     `kind="count"`: make(lib) returns a function whose result (a number) is reported, once,
-    from cold caches, instead of a time."""
+    from cold caches, instead of a time. `devices`: the host CPU devices its workers have
+    (XLA's host platform split, in workers of their own)."""
     def deco(fn):
-        REGISTRY[name] = {"make": fn, "title": title, "group": group, "fresh": fresh, "kind": kind}
+        REGISTRY[name] = {"make": fn, "title": title, "group": group, "fresh": fresh, "kind": kind,
+                          "devices": devices}
         return fn
     return deco
 
@@ -155,6 +158,42 @@ def _mlp_step(lib, jitted: bool):
             return float(value)
         return step
     return None
+
+
+@workload("data_parallel_mlp", "data-parallel MLP 784-512-512-10 train step, batch 256 over 8 "
+          "host devices (params replicated, batch split), jitted", "scale-out", devices=8)
+def data_parallel_mlp(lib):
+    params0, x0, y0 = _mlp_data()
+    x0, y0 = np.concatenate([x0, x0[::-1]]), np.concatenate([y0, y0[::-1]])
+    if lib == "nabla":
+        nb, loss = _nb_mlp()
+        mesh = nb.make_mesh((8,), ("data",))
+        rows, rep = nb.NamedSharding(mesh, nb.P("data")), nb.NamedSharding(mesh, nb.P())
+        put = lambda a, s: nb.shard(a, s)  # noqa: E731
+        jit = lambda f: nb.jit(f, in_shardings=(rep, rows, rows), out_shardings=rep)  # noqa: E731
+        grad, read = nb.value_and_grad, lambda v: v.item()  # noqa: E731
+    elif lib == "jax":
+        jax, jnp, loss = _jax_mlp()
+        from jax.sharding import Mesh, NamedSharding, PartitionSpec
+        mesh = Mesh(np.array(jax.devices()[:8]), ("data",))
+        rows, rep = NamedSharding(mesh, PartitionSpec("data")), NamedSharding(mesh, PartitionSpec())
+        put = jax.device_put
+        jit = lambda f: jax.jit(f, in_shardings=(rep, rows, rows), out_shardings=rep)  # noqa: E731
+        grad, read = jax.value_and_grad, float
+    else:
+        return None
+
+    @jit
+    def step_fn(params, x, y):
+        value, grads = grad(loss)(params, x, y)
+        return [(w - 0.01 * gw, b - 0.01 * gb) for (w, b), (gw, gb) in zip(params, grads)], value
+    state = {"p": [(put(w, rep), put(b, rep)) for w, b in params0]}
+    x, y = put(x0, rows), put(y0, rows)
+
+    def step():
+        state["p"], value = step_fn(state["p"], x, y)
+        return read(value)
+    return step
 
 
 @workload("mlp_step_jit", "MLP 784-512-512-10 train step, batch 128, jitted", "training")
