@@ -236,6 +236,7 @@ SAMPLES.update({
     "nb.nn.Module.register_buffer": S("buf", X(3), kinds={"name": "buffer_name",
                                                           "tensor": "opt_tensor"}),
     "nb.nn.Module.named_modules": S(prefix=""),
+    "nb.nn.Module.to": S("cpu"),
     "nb.optim.Optimizer.init": S([X(3)], kinds=TREE),
     "nb.optim.Optimizer.update": S([X(3)], optim.SGD(lr=0.1, momentum=0.9).init([X(3)]), [X(3)],
                                    kinds=UPDATE),

@@ -198,6 +198,25 @@ class Module:
     def buffers(self) -> list[Tensor]:
         return [t for _, t in self.named_buffers()]
 
+    def to(self, device) -> "Module":
+        """Move every parameter and buffer to `device` (or convert them to a dtype), in
+        place, as PyTorch's Module.to: the tensor objects an optimizer holds stay the same
+        and stay leaves that require grad; their `.grad` moves with them. Returns self.
+
+        Example:
+            >>> model = nb.nn.Linear(2, 3).to("cpu")
+        """
+        tensors = {id(t): t for t in [*self.parameters(), *self.buffers()]}
+        moved = [(t, t.detach().to(device)) for t in tensors.values()]  # all checked first
+        for t, new in moved:
+            grad_leaf = t._value.requires_grad
+            grad = t._grad
+            t._value = new._value
+            t._grad = None if grad is None else grad.detach().to(device)
+            if grad_leaf:
+                t.requires_grad_()
+        return self
+
     # -- modes and gradients ---------------------------------------------------------
     def train(self, mode: bool = True) -> "Module":
         mode = as_bool(class_op(self, "train"), "mode", mode)

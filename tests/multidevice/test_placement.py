@@ -125,3 +125,20 @@ def test_default_device_is_per_thread():
     assert inner.device == nb.device("cpu:4") and on(inner) == "cpu:4"
     assert seen["worker"] == nb.devices()[0]  # another thread keeps the process default
     assert nb.tensor([1.0]).device == nb.devices()[0]
+
+
+def test_module_to_moves_parameters_in_place():
+    model = nb.nn.Sequential(nb.nn.Linear(3, 4, key=nb.random.PRNGKey(0)), nb.nn.Tanh(),
+                             nb.nn.Linear(4, 1, key=nb.random.PRNGKey(1)))
+    opt = nb.optim.SGD(model.parameters(), lr=0.1)
+    before = [p.numpy().copy() for p in model.parameters()]
+    assert model.to("cpu:2") is model
+    assert all(p.device == nb.device("cpu:2") and p.requires_grad for p in model.parameters())
+    x = nb.tensor(np.ones((5, 3), np.float32), device="cpu:2")
+    loss = nb.mean(model(x) ** 2)
+    loss.backward()
+    opt.step()  # the optimizer's tensors are the moved ones
+    after = [p.numpy() for p in model.parameters()]
+    assert any(not np.allclose(a, b) for a, b in zip(before, after))
+    assert on(model.parameters()[0]) == "cpu:2"
+    assert model.to(nb.float64).parameters()[0].dtype == nb.float64
