@@ -789,7 +789,12 @@ def item(t: Tensor, reason: str = "item"):
 
 
 def dlpack(t: Tensor):
-    return runtime.dlpack_capsule(buffer_of(t, "__dlpack__"))
+    buffer = buffer_of(t, "__dlpack__")
+    if t._value.sharding is not None:
+        from .errors import UsageError
+        raise_error(UsageError, "__dlpack__", "a tensor split over a mesh has no single buffer to "
+                    "share; read it with numpy() (which gathers it)")
+    return runtime.dlpack_capsule(buffer)
 
 
 def dlpack_device(t: Tensor):

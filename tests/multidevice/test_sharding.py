@@ -158,3 +158,9 @@ def test_tensor_parallel_layer_on_a_2d_mesh(mesh2):
     y = inner(nb.shard(x0, dm), nb.shard(w0, cols))
     assert y.sharding.hlo == "{devices=[4,2]0,1,2,3,4,5,6,7}"
     np.testing.assert_allclose(y.numpy(), x0 @ w0, rtol=1e-5, atol=1e-5)
+
+
+def test_dlpack_of_a_sharded_tensor_is_refused(mesh):
+    x = nb.shard(data(8, 2), mesh, nb.P("data"))
+    with pytest.raises(nb.UsageError, match="gathers"):
+        x.__dlpack__()
