@@ -9,6 +9,13 @@ OpCase names a nabla_like function, a NumPy reference and its arguments:
 
 A plain shape means "a float argument of the dtype under test". `dtypes` lists
 the dtypes the forward test runs over; `grad` and `vmap` switch those checks.
+
+`composite=True` marks a function composed of other ops of the table (softmax of exp, max
+and sum; a loss of logs and means), which has no derivative or batching rule of its own:
+the rules it is built from are checked on their own cases. It keeps the forward, jit,
+first-derivative and batching checks (at the placements every case gets), and skips the
+checks that only exercise those rules again: second derivatives, and batching along
+every axis and at sizes 1 and 0.
 """
 from __future__ import annotations
 
@@ -68,6 +75,7 @@ class OpCase:
     grad_rtol: float = 1e-5
     ref_dtype: str | None = None  # compute the reference in this dtype (e.g. "float64")
     check_dtype: bool = True    # result dtype must equal NumPy's computed in the tested dtype
+    composite: bool = False     # built from other table ops: no order-2 or every-axis vmap checks
 
     def __repr__(self) -> str:
         return self.name
@@ -116,6 +124,16 @@ def make_array(rng: np.random.Generator, spec: Arg, dtype: str, low: float, high
 def case_seed(case: OpCase, salt: int = 0) -> int:
     """A seed fixed per case (str hashes change with every process)."""
     return (zlib.crc32(case.name.encode()) + salt) % 2**32
+
+
+def mark_composite(cases: list[OpCase], names) -> None:
+    """Set `composite` on the cases named (each name must be one of them)."""
+    names = set(names)
+    by_name = {c.name: c for c in cases}
+    unknown = names - set(by_name)
+    assert not unknown, f"mark_composite: no cases named {sorted(unknown)}"
+    for name in names:
+        by_name[name].composite = True
 
 
 def all_cases() -> list[OpCase]:

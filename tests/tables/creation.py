@@ -3,7 +3,7 @@ import numpy as np
 
 import nabla_like as nb
 
-from ..optable import ALL, OpCase
+from ..optable import ALL, OpCase, mark_composite
 
 CASES = [
     OpCase("tril", nb.tril, np.tril, [(4, 5)], dtypes=ALL),
@@ -18,3 +18,6 @@ CASES = [
            [(2, 1, 4, 4)]),
     OpCase("triu_square_1x1", nb.triu, np.triu, [(1, 1)]),
 ]
+
+# tril and triu select against an iota mask
+mark_composite(CASES, [c.name for c in CASES])

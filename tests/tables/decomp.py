@@ -10,7 +10,7 @@ import numpy as np
 
 import nabla_like as nb
 
-from ..optable import Arg, OpCase
+from ..optable import Arg, OpCase, mark_composite
 
 F = ("float32", "float64")
 # The eager programs of these cases compile one by one; most cases check first derivatives
@@ -171,3 +171,10 @@ CASES = [
     _norm("matrix_axes", (2, 3, 4), ord=1, axis=(2, 0)),
     _norm("matrix_axes_keepdims", (2, 3, 4), ord="nuc", axis=(0, 2), keepdims=True),
 ]
+
+# solvers, inverses, determinants, powers and norms are built from the factorizations
+# (lu, triangular_solve, svd) and products; the factorization cases are the primitives'
+_COMPOSITE_PREFIXES = ("linalg_solve_", "linalg_inv", "linalg_det", "linalg_slogdet", "linalg_pinv",
+                       "linalg_matrix_power", "linalg_matrix_rank", "linalg_norm_")
+mark_composite(CASES, [c.name for c in CASES if c.name.startswith(_COMPOSITE_PREFIXES)
+                       and c.name != "linalg_solve_triangular_vector"])

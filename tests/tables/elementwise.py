@@ -11,7 +11,7 @@ import numpy as np
 
 import nabla_like as nb
 
-from ..optable import ALL, FLOATS, INTS, NUMERIC, SIGNED, Arg, OpCase
+from ..optable import ALL, FLOATS, INTS, NUMERIC, SIGNED, Arg, OpCase, mark_composite
 
 BOOL = ("bool",)
 INT_TOL = {"rtol": 2e-6, "atol": 2e-6}  # float32 results of integer inputs
@@ -224,3 +224,12 @@ CASES = [
     OpCase("cast_bool", lambda x: nb.cast(x, nb.bool_), lambda x: x.astype(np.bool_), [(2, 3)],
            dtypes=NUMERIC, grad=False, low=-1.0, high=1.0),
 ]
+
+# compositions of the primitives above (select, max/min, rem, exp/log1p, logistic, ...)
+mark_composite(CASES, [
+    "logaddexp", "logaddexp_int", "relu", "silu", "gelu", "gelu_tanh", "softplus",
+    "softplus_large", "mish", "clip", "clip_int", "clip_tensor_bounds", "mod",
+    "mod_negative_divisor", "mod_op_scalar", "mod_empty", "floor_divide",
+    "floor_divide_negative_divisor", "isnan", "isinf", "isfinite", "logical_and", "logical_or",
+    "logical_xor", "logical_not",
+])

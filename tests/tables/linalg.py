@@ -4,7 +4,7 @@ import numpy as np
 
 import nabla_like as nb
 
-from ..optable import ALL, FLOATS, NUMERIC, OpCase
+from ..optable import ALL, FLOATS, NUMERIC, OpCase, mark_composite
 
 INTEGERS = ("int32", "int64")
 
@@ -57,3 +57,7 @@ CASES = [
     _einsum("iij,j->i", (3, 3, 2), (2,), name="einsum_diag_contract"),
     _einsum("ij,jk", (2, 1), (3, 4), name="einsum_size1_broadcast"),
 ]
+
+# products made of broadcasts and multiplies, and einsums of diagonals (gathers)
+mark_composite(CASES, ["dot_scalar", "outer", "einsum_trace", "einsum_diagonal", "einsum_bii_to_bi",
+                       "einsum_diag_contract"])

@@ -4,7 +4,7 @@ import numpy as np
 
 import nabla_like.nn.functional as F
 
-from ..optable import Arg, OpCase
+from ..optable import Arg, OpCase, mark_composite
 
 F32_64 = ("float32", "float64")
 
@@ -120,3 +120,6 @@ CASES = [
     OpCase("hardswish", F.hardswish, lambda x: x * np.clip(x + 3, 0, 6) / 6, [(3, 4)],
            dtypes=F32_64, low=-2.5, high=2.5, grad_order=1),
 ]
+
+# every nn.functional op here is a composition of table primitives
+mark_composite(CASES, [c.name for c in CASES])

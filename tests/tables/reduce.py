@@ -9,7 +9,7 @@ import numpy as np
 
 import nabla_like as nb
 
-from ..optable import ALL, FLOATS, INTS, Arg, OpCase
+from ..optable import ALL, FLOATS, INTS, Arg, OpCase, mark_composite
 
 # (suffix, axis, keepdims, shape): the axis forms every reduction is checked over
 AXES = [
@@ -274,3 +274,10 @@ CASES += [
            [Arg(value=WITH_ZEROS)], dtypes=("float64",)),
     OpCase("reduce_cumsum_method", lambda x: x.cumsum(0), lambda x: x.cumsum(0), [(3, 2)]),
 ]
+
+# statistics and (log-)softmaxes are compositions of the reductions and elementwise ops
+# above; the _nonbool cases compare with zero, then reduce
+_COMPOSITE_PREFIXES = ("reduce_mean_", "reduce_var_", "reduce_std_", "reduce_logsumexp_",
+                       "reduce_softmax", "reduce_log_softmax", "reduce_logsoftmax",
+                       "reduce_all_nonbool_", "reduce_any_nonbool_")
+mark_composite(CASES, [c.name for c in CASES if c.name.startswith(_COMPOSITE_PREFIXES)])

@@ -7,7 +7,7 @@ import numpy as np
 
 import nabla_like as nb
 
-from ..optable import ALL, Arg, OpCase
+from ..optable import ALL, Arg, OpCase, mark_composite
 
 START = Arg((), "int", low=-2, high=6)  # a start index, sometimes out of range (clamped)
 
@@ -163,3 +163,7 @@ CASES = [
     OpCase("dynamic_update_slice_mixed", lambda x, u, i: nb.dynamic_update_slice(x, u, (i, 2)),
            lambda x, u, i: np_dynamic_update_slice(x, u, (i, 2)), [(5, 4), (3, 2), START]),
 ]
+
+# edge, reflect, symmetric and wrap padding concatenate slices; repeat with counts too
+mark_composite(CASES, ["pad_edge", "pad_reflect", "pad_symmetric", "pad_wrap", "pad_reflect_empty",
+                       "repeat_counts"])

@@ -10,7 +10,7 @@ import numpy as np
 
 import nabla_like as nb
 
-from ..optable import ALL, FLOATS, INTS, NUMERIC, Arg, OpCase
+from ..optable import ALL, FLOATS, INTS, NUMERIC, Arg, OpCase, mark_composite
 
 NAN, INF = np.nan, np.inf
 SPECIAL = np.array([[3.0, NAN, -INF, 1.0, -0.0, 0.0, NAN, INF],
@@ -149,3 +149,6 @@ CASES += [
     OpCase("compat_clamp_method", lambda x: x.clamp(max=0.0), lambda x: np.minimum(x, 0.0),
            [(5,)]),
 ]
+
+# clamp is min and max; trace sums a diagonal slice
+mark_composite(CASES, [c.name for c in CASES if c.name.startswith(("compat_clamp", "compat_trace"))])
