@@ -82,7 +82,8 @@ def dense_splat(value, aval) -> str:
 class Emitter:
     """Collects lines of one function body and the type of every SSA name."""
 
-    def __init__(self, indent: str = "    "):
+    def __init__(self, indent: str = "    ", platform: str = "cpu"):
+        self.platform = platform  # what the module is compiled for: rules may lower per platform
         self.lines: list[str] = []
         self.types: dict[str, str] = {}
         self.indent = indent
@@ -133,7 +134,7 @@ class Emitter:
     def region(self, arg_types: Sequence[str], body: Callable) -> str:
         """A one-block region: `body(sub_emitter, *arg_names)` returns the names to yield.
         The region may use values defined outside it (names are unique across regions)."""
-        sub = Emitter(self.indent + "    ")
+        sub = Emitter(self.indent + "    ", self.platform)
         sub._ids = self._ids
         sub.types = self.types
         args = []
@@ -208,7 +209,7 @@ def emit_graph(em: Emitter, graph, input_names: Sequence[str]) -> list[str]:
 
 def lower_graph(graph, name: str = "main", literal_packs: Sequence = (),
                 arg_attrs: dict[int, str] | None = None, pack_attrs: str | None = None,
-                result_attrs: dict[int, str] | None = None) -> str:
+                result_attrs: dict[int, str] | None = None, platform: str = "cpu") -> str:
     """StableHLO module text for `graph` (inputs, nodes, outputs of the IR).
 
     `literal_packs` is a list of `(dtype, [leaf Values])`: each pack becomes one
@@ -218,8 +219,9 @@ def lower_graph(graph, name: str = "main", literal_packs: Sequence = (),
     `arg_attrs` maps an input position to MLIR argument attributes (e.g. buffer
     donation: `tf.aliasing_output = 0 : i32`; an SPMD layout: `mhlo.sharding = "..."`);
     `pack_attrs` are the attributes of every literal pack, `result_attrs` of results.
+    `platform` ("cpu", "gpu") is the one the module is for: a few rules lower differently.
     """
-    em = Emitter()
+    em = Emitter(platform=platform)
     env: dict[int, str] = {}
     params = []
     for i, v in enumerate(graph.inputs):

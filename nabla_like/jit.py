@@ -59,7 +59,8 @@ class JitStats:
 
 class _Entry:
     __slots__ = ("graph", "out_tree", "executable", "text", "donated", "out_avals", "key_desc",
-                 "fast_key", "on_devices", "mesh", "in_layouts", "out_layouts", "spmd")
+                 "fast_key", "on_devices", "mesh", "in_layouts", "out_layouts", "spmd", "platform",
+                 "lower_kwargs", "texts")
 
     def __init__(self, graph: Graph, out_tree, text: str, executable, donated: tuple[int, ...],
                  key_desc):
@@ -76,23 +77,36 @@ class _Entry:
         self.in_layouts: list = []   # per dynamic leaf: its in_shardings entry or None
         self.out_layouts: list = []  # per output: its out_shardings entry or None
         self.spmd: dict = {}      # (mesh, input layouts) -> SpmdExecutable
+        self.platform = "cpu"     # the platform `text` was lowered for
+        self.lower_kwargs: dict = {}  # lower_graph's arguments, to lower for another platform
+        self.texts: dict = {}     # platform -> StableHLO, for the platforms besides `platform`
+
+    def text_for(self, platform: str) -> str:
+        """The StableHLO for `platform` (a few ops lower differently per platform)."""
+        if platform == self.platform:
+            return self.text
+        if platform not in self.texts:
+            self.texts[platform] = lowering.lower_graph(self.graph, platform=platform,
+                                                        **self.lower_kwargs)
+        return self.texts[platform]
+
+    def _compile(self, device):
+        device = device or runtime.default_device()
+        return runtime.compile(self.text_for(device.platform), self.out_avals, device,
+                               tiny=lowering.largest_array(self.graph) <= runtime.TINY_PROGRAM_ELEMENTS,
+                               kind="jit")
 
     def for_device(self, device):
-        """The executable for `device` (compiled from the same StableHLO on first use)."""
+        """The executable for `device` (compiled from the same graph on first use)."""
         exe = self.executable
         if exe is None:  # traced for a mesh first: the one-device program compiles on demand
-            exe = self.executable = runtime.compile(
-                self.text, self.out_avals, device,
-                tiny=lowering.largest_array(self.graph) <= runtime.TINY_PROGRAM_ELEMENTS, kind="jit")
+            exe = self.executable = self._compile(device)
             return exe
         if device is None or device is exe.device:
             return exe
         other = self.on_devices.get(device)
         if other is None:
-            other = runtime.compile(self.text, self.out_avals, device,
-                                    tiny=lowering.largest_array(self.graph) <= runtime.TINY_PROGRAM_ELEMENTS,
-                                    kind="jit")
-            self.on_devices[device] = other
+            other = self.on_devices[device] = self._compile(device)
         return other
 
 
@@ -441,7 +455,8 @@ class Jitted:
         results = {i: f'mhlo.sharding = "{s.hlo_for(len(v.aval.shape))}"'
                    for i, (s, v) in enumerate(zip(entry.out_layouts, graph.outputs)) if s is not None}
         return lowering.lower_graph(graph, name=_module_name(self.fun), arg_attrs=args,
-                                    result_attrs=results)
+                                    result_attrs=results,
+                                    platform=_platform_of(targets[0].mesh if targets else None))
 
     def _compile_spmd(self, entry: _Entry, mesh, targets: list):
         start = time.perf_counter()
@@ -524,12 +539,16 @@ class Jitted:
                     attrs[i] = f"tf.aliasing_output = {k} : i32"
                     used.add(k)
                     break
-        try:
-            text = lowering.lower_graph(graph, name=_module_name(self.fun), arg_attrs=attrs)
-        except Exception as e:
-            raise CompileError(f"jit: could not lower {self.__name__}: {e}") from e
         in_layouts, out_layouts, mesh = self._layouts(dyn_args, dyn_kwargs, traced.out_tree, graph)
         arg_leaves = tree_util.leaves((dyn_args, dyn_kwargs))
+        device = next((leaf._value.device for leaf in arg_leaves
+                       if isinstance(leaf, Tensor) and leaf._value.device is not None), None)
+        platform = _platform_of(mesh or device)
+        lower_kwargs = {"name": _module_name(self.fun), "arg_attrs": attrs}
+        try:
+            text = lowering.lower_graph(graph, platform=platform, **lower_kwargs)
+        except Exception as e:
+            raise CompileError(f"jit: could not lower {self.__name__}: {e}") from e
         if mesh is None:
             mesh = next((leaf._value.device for leaf in arg_leaves if isinstance(leaf, Tensor)
                          and isinstance(leaf._value.device, Mesh)), None)
@@ -542,14 +561,13 @@ class Jitted:
             start = time.perf_counter()
             try:
                 tiny = lowering.largest_array(graph) <= runtime.TINY_PROGRAM_ELEMENTS
-                device = next((leaf._value.device for leaf in arg_leaves
-                               if isinstance(leaf, Tensor) and leaf._value.device is not None), None)
                 exe = runtime.compile(text, [v.aval for v in graph.outputs], device, tiny=tiny,
                                       kind="jit")
             except Exception as e:
                 raise CompileError(f"jit: XLA could not compile {self.__name__}: {str(e)[:2000]}") from e
             self.stats.compile_seconds += time.perf_counter() - start
         entry = _Entry(graph, traced.out_tree, text, exe, tuple(sorted(attrs)), key)
+        entry.platform, entry.lower_kwargs = platform, lower_kwargs
         entry.mesh, entry.in_layouts, entry.out_layouts = mesh, in_layouts, out_layouts
         self._store(key, entry)
         return entry
@@ -719,6 +737,13 @@ def _sig_str(sig) -> str:
     if sig[0] == "py":
         return f"Python {sig[1].__name__}"
     return f"ndarray {np.dtype(sig[2])}{list(sig[1])}"
+
+
+def _platform_of(place) -> str:
+    """The platform of a device or mesh (None: the default device's)."""
+    if isinstance(place, Mesh):
+        return place.devices.flat[0].platform
+    return (place or runtime.default_device()).platform
 
 
 def _module_name(fun) -> str:

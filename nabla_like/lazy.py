@@ -573,7 +573,8 @@ def _literal_pack(device, dtype, values: list):
 def _compile_fused(plan: _Plan, outs: list[Value], device) -> runtime.Executable:
     graph = Graph(plan.leaves, plan.nodes, outs)
     try:
-        text = lowering.lower_graph(graph, literal_packs=list(plan.literals.items()))
+        text = lowering.lower_graph(graph, literal_packs=list(plan.literals.items()),
+                                    platform=device.platform)
         tiny = lowering.largest_array(graph) <= runtime.TINY_PROGRAM_ELEMENTS
         return runtime.compile(text, [v.aval for v in outs], device, tiny=tiny, kind="fused")
     except Exception as e:  # a failure here is a bug in nabla_like, not bad input
@@ -588,7 +589,8 @@ def _compile_spmd(plan: _Plan, outs: list[Value], mesh) -> runtime.SpmdExecutabl
     attrs = {i: f'mhlo.sharding = "{v.sharding.hlo}"' for i, v in enumerate(plan.leaves)}
     try:
         text = lowering.lower_graph(graph, literal_packs=list(plan.literals.items()),
-                                    arg_attrs=attrs, pack_attrs='mhlo.sharding = "{replicated}"')
+                                    arg_attrs=attrs, pack_attrs='mhlo.sharding = "{replicated}"',
+                                    platform=mesh.group.devices[0].platform)
         return runtime.compile_spmd(text, [v.aval for v in outs], mesh.group, kind="fused")
     except Exception as e:
         raise CompileError(f"XLA could not compile a sharded lazy program of {len(plan.nodes)} "
@@ -619,7 +621,7 @@ def _kernel_job(node, env: dict, device) -> tuple:
     graph = Graph(inputs, [copy], outs)
     try:
         text = lowering.lower_graph(graph, name=f"kernel_{node.prim.name}",
-                                    literal_packs=list(packs.items()))
+                                    literal_packs=list(packs.items()), platform=device.platform)
     except Exception as e:
         raise CompileError(f"could not lower the kernel of {node.prim.name}: {e}") from e
     tiny = lowering.largest_array(graph) <= runtime.TINY_PROGRAM_ELEMENTS

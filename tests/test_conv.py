@@ -55,6 +55,12 @@ TORCH_CASES = {
                                      lambda x, w: F.conv_transpose2d(x, w, stride=(2, 3), padding=2),
                                      (1, 2, 4, 4), (2, 3, 2, 3)),
     "max_pool2d": (lambda x: nb.max_pool2d(x, 3, 2, 1), lambda x: F.max_pool2d(x, 3, 2, 1), (2, 3, 7, 6)),
+    # windows that tile the input (stride == kernel): the reshaped, compare-in-order gradient
+    "max_pool2d_tiled_floor": (lambda x: nb.max_pool2d(x, 2), lambda x: F.max_pool2d(x, 2), (2, 3, 7, 6)),
+    "max_pool2d_tiled_padded": (lambda x: nb.max_pool2d(x, (3, 2), padding=1),
+                                lambda x: F.max_pool2d(x, (3, 2), padding=1), (1, 2, 7, 5)),
+    "max_pool2d_tiled_ties": (lambda x: nb.max_pool2d(nb.relu(nb.round(x)), 2),
+                              lambda x: F.max_pool2d(torch.relu(torch.round(x)), 2), (2, 2, 6, 6)),
     "max_pool2d_dilated": (lambda x: nb.max_pool2d(x, (2, 3), 1, 1, dilation=2),
                            lambda x: F.max_pool2d(x, (2, 3), 1, 1, dilation=2), (1, 2, 7, 6)),
     "avg_pool2d": (lambda x: nb.avg_pool2d(x, 3, 2, 1), lambda x: F.avg_pool2d(x, 3, 2, 1), (2, 3, 7, 6)),
@@ -159,6 +165,12 @@ def test_max_ties_go_to_the_first_maximum_in_both_modes():
     dilated = lambda a: nb.reduce_window_max(a, (2, 2), (1, 1), window_dilation=(1, 2))
     grad = nb.grad(lambda a: nb.sum(dilated(a)))(x).numpy()
     np.testing.assert_array_equal(grad, [[0, 1, 1, 0], [0, 0, 0, 0]])
+    # and where the windows tile the input (stride == window)
+    tiled = lambda a: nb.reduce_window_max(a, (2, 2), (2, 2))
+    grad = nb.grad(lambda a: nb.sum(tiled(a)))(x).numpy()
+    np.testing.assert_array_equal(grad, [[0, 1, 1, 0], [0, 0, 0, 0]])
+    grad = nb.vmap(nb.grad(lambda a: nb.sum(tiled(a))))(nb.stack([x, -x])).numpy()
+    np.testing.assert_array_equal(grad, [[[0, 1, 1, 0], [0, 0, 0, 0]], [[1, 0, 0, 1], [0, 0, 0, 0]]])
 
 
 def test_second_order_through_max_pool():
@@ -176,13 +188,23 @@ def test_second_order_through_max_pool():
 
 
 def test_lowers_to_stablehlo_ops():
-    x, w = nb.ones((1, 2, 6, 6)), nb.ones((3, 2, 3, 3))
-    text = nb.jit(lambda x, w: nb.conv2d(x, w, stride=2, padding=1)).lower(x, w).as_text()
+    conv = nb.jit(lambda x, w: nb.conv2d(x, w, stride=2, padding=1))
+    text = conv.lower(nb.ones((1, 8, 6, 6)), nb.ones((3, 8, 3, 3))).as_text()
     assert '"stablehlo.convolution"' in text
     assert "#stablehlo.conv<[b, f, 0, 1]x[o, i, 0, 1]->[b, f, 0, 1]>" in text
-    text = nb.jit(nb.grad(lambda x: nb.sum(nb.max_pool2d(x, 2)) + nb.sum(nb.avg_pool2d(x, 2)))).lower(
+    # on the CPU, inputs of few channels are one matrix product of their patches
+    x, w = nb.ones((1, 2, 6, 6)), nb.ones((3, 2, 3, 3))
+    few = conv.lower(x, w)
+    assert '"stablehlo.convolution"' not in few.as_text() and '"stablehlo.dot_general"' in few.as_text()
+    from lowering import mlir
+    gpu = mlir.lower_graph(few._entry.graph, platform="gpu")
+    assert '"stablehlo.convolution"' in gpu and '"stablehlo.dot_general"' not in gpu
+    text = nb.jit(nb.grad(lambda x: nb.sum(nb.max_pool2d(x, 3, 2)) + nb.sum(nb.avg_pool2d(x, 2)))).lower(
         x).as_text()
     assert '"stablehlo.reduce_window"' in text and '"stablehlo.select_and_scatter"' in text
+    # windows that tile the input need no select_and_scatter (slow on the CPU)
+    text = nb.jit(nb.grad(lambda x: nb.sum(nb.max_pool2d(x, 2)))).lower(x).as_text()
+    assert '"stablehlo.select_and_scatter"' not in text
 
 
 def test_float16_and_bfloat16():
