@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from lowering import runtime
+from .lowering import runtime
 
 from .args import as_bool, as_int, as_scalar, check_size
 from .core import Primitive, bind, current_context, full_in

@@ -12,7 +12,7 @@ Example (in each of two processes, process_id 0 and 1):
 """
 from __future__ import annotations
 
-from lowering import runtime
+from .lowering import runtime
 
 from .args import as_int, as_opt_int
 from .errors import DeviceError, UsageError, raise_error

@@ -23,8 +23,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-import lowering
-from lowering import runtime
+from . import lowering
+from .lowering import runtime
 
 from . import tree as tree_util
 from .core import DONATED, _leak, _new_tensor, grad_recording

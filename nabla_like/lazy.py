@@ -51,8 +51,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-import lowering
-from lowering import runtime
+from . import lowering
+from .lowering import runtime
 
 from . import core
 from .core import EAGER, _tls, concrete_check

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lowering import runtime
+from .lowering import runtime
 
 from . import core
 from .core import _tls

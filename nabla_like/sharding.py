@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from lowering import runtime
+from .lowering import runtime
 
 from . import core
 from .core import Primitive, bind

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import nabla_like as nb
-from lowering import runtime
+from nabla_like.lowering import runtime
 
 
 def close(a, b, rtol=1e-5, atol=1e-6):

@@ -94,7 +94,7 @@ def test_call_jvp_and_vjp_rules_against_closed_forms():
 
 
 def test_call_lowers_inline():
-    import lowering
+    import nabla_like.lowering as lowering
     x = nb.tensor([1.0, 2.0])
     graph = _graph_of(lambda a: nb.tanh(a) + 2.0, x._value.aval)
     outer = trace_flat(lambda a: call(graph, [a]), [x._value.aval])

@@ -196,7 +196,7 @@ def test_lowers_to_stablehlo_ops():
     x, w = nb.ones((1, 2, 6, 6)), nb.ones((3, 2, 3, 3))
     few = conv.lower(x, w)
     assert '"stablehlo.convolution"' not in few.as_text() and '"stablehlo.dot_general"' in few.as_text()
-    from lowering import mlir
+    from nabla_like.lowering import mlir
     gpu = mlir.lower_graph(few._entry.graph, platform="gpu")
     assert '"stablehlo.convolution"' in gpu and '"stablehlo.dot_general"' not in gpu
     text = nb.jit(nb.grad(lambda x: nb.sum(nb.max_pool2d(x, 3, 2)) + nb.sum(nb.avg_pool2d(x, 2)))).lower(

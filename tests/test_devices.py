@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import nabla_like as nb
-from lowering import runtime
+from nabla_like.lowering import runtime
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-import lowering
+import nabla_like.lowering as lowering
 import nabla_like as nb
 from nabla_like.core import PRIMITIVES
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import nabla_like as nb
-from lowering import runtime
+from nabla_like.lowering import runtime
 
 from .optable import all_cases, case_seed
 

@@ -418,7 +418,7 @@ def test_100k_node_chain_records_and_realizes_without_recursion(monkeypatch):
 
 
 def test_100k_node_chain_traces_and_lowers_without_recursion():
-    import lowering
+    import nabla_like.lowering as lowering
 
     def chain(t):
         for _ in range(100_000):

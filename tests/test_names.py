@@ -114,7 +114,7 @@ def test_sort_jit_vmap_jvp():
 
 
 def test_sort_lowering_is_one_stable_sort():
-    import lowering
+    import nabla_like.lowering as lowering
     text = lowering.lower_graph(nb.make_graph(lambda x: (nb.sort(x), nb.argsort(x)))(nb.ones(3)))
     assert text.count('"stablehlo.sort"') == 2 and "is_stable = true" in text
     assert "comparison_type TOTALORDER" not in text  # -0.0 ties with 0.0, as NumPy

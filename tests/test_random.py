@@ -284,7 +284,7 @@ def test_traced_draws_equal_eager_draws():
 
 
 def test_threefry_lowering_emits_unsigned_bit_ops():
-    import lowering
+    import nabla_like.lowering as lowering
     graph = nb.make_graph(lambda k: R.bits(k, (3,)))(R.key(0))
     text = lowering.lower_graph(graph)
     assert text.count('"stablehlo.shift_right_logical"') == 20  # one per rotation

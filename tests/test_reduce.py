@@ -6,7 +6,7 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-import lowering
+import nabla_like.lowering as lowering
 import nabla_like as nb
 
 

@@ -1,7 +1,7 @@
 """Every primitive has every rule and a StableHLO lowering, so a gap fails CI, not a user."""
 import pytest
 
-import lowering
+import nabla_like.lowering as lowering
 import nabla_like  # noqa: F401  (registers every primitive)
 from nabla_like.core import PRIMITIVES
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import nabla_like as nb
-from lowering import lower_graph
+from nabla_like.lowering import lower_graph
 
 from .tables.shape import np_dynamic_slice, np_dynamic_update_slice, np_pad_general
 

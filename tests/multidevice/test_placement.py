@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import nabla_like as nb
-from lowering import runtime
+from nabla_like.lowering import runtime
 
 
 _probes: dict = {}
