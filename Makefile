@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine:
-#   make demo   -- the main job: the engine and its transforms at work
-#   make test   -- the test suite (JAX is installed there only as a reference oracle)
+#   make demo   -- the main job: a digit classifier trained three ways (about 1 min of set-up)
+#   make test   -- the test suite (JAX and PyTorch are installed there only as oracles)
+# `make test-fast` runs a quick subset; `make tour` walks through the engine section by section.
 # `make bench` runs the side-by-side benchmarks (nabla_like without jax; JAX and PyTorch
 # in venvs of their own).
 
@@ -11,16 +12,19 @@ JAX_VENV := .venv-jax
 TORCH_VENV := .venv-torch
 PIP_FLAGS := -q --disable-pip-version-check
 
-.PHONY: demo test bench clean
+.PHONY: demo tour test test-fast bench clean
 
 $(VENV)/.stamp: pyproject.toml
+	@echo "== setting up $(VENV): nabla_like with jaxlib, scikit-learn, tqdm (about a minute, once)"
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install $(PIP_FLAGS) -e .
+	$(VENV)/bin/pip install $(PIP_FLAGS) --progress-bar on -e ".[demo]"
 	touch $@
 
 $(TEST_VENV)/.stamp: pyproject.toml
+	@echo "== setting up $(TEST_VENV): nabla_like plus the test oracles (JAX, PyTorch CPU) and Jupyter"
+	@echo "   (a few minutes, once: torch is a large download)"
 	$(PYTHON) -m venv $(TEST_VENV)
-	$(TEST_VENV)/bin/pip install $(PIP_FLAGS) -e ".[test]"
+	$(TEST_VENV)/bin/pip install $(PIP_FLAGS) --progress-bar on -e ".[test]"
 	touch $@
 
 $(JAX_VENV)/.stamp: pyproject.toml
@@ -36,8 +40,17 @@ $(TORCH_VENV)/.stamp: pyproject.toml
 demo: $(VENV)/.stamp
 	$(VENV)/bin/python -m nabla_like.demo
 
+tour: $(VENV)/.stamp
+	$(VENV)/bin/python -m nabla_like.tour
+
+# The whole suite on 2 workers, with a progress line and the slowest tests at the end.
 test: $(TEST_VENV)/.stamp
-	$(TEST_VENV)/bin/python -m pytest -n 2 tests
+	@echo "== running the test suite on 2 workers (about 10 minutes on 2 cores)"
+	$(TEST_VENV)/bin/python -m pytest -n 2 --durations=15 tests
+
+# A quick subset for iterating: everything but the op-table sweeps, notebooks and subprocess runs.
+test-fast: $(TEST_VENV)/.stamp
+	$(TEST_VENV)/bin/python -m pytest -n 2 -m "not slow" tests
 
 bench: $(VENV)/.stamp $(JAX_VENV)/.stamp $(TORCH_VENV)/.stamp
 	$(VENV)/bin/python benchmarks/run.py --nabla-python $(VENV)/bin/python \

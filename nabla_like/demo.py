@@ -1,237 +1,248 @@
-"""`make demo`: nabla_like at work, end to end.
+"""`make demo`: train a digit classifier on scikit-learn's 8x8 digits with nb.nn, three ways.
 
-Eager tensor code and the graph it records; the StableHLO XLA receives; function
-transforms (grad, vmap, jacobians, the four Hessians); jit and the imperative
-backward(); a small model trained three ways; control flow, custom rules and
-checkpointing; nb.nn modules and optimizers in both styles; and speed next to NumPy.
+The same model, from the same initial parameters, is trained with
+
+* `@nb.jit` around `nb.value_and_grad` and a functional optimizer (JAX style),
+* the same step run eagerly, without jit (nabla_like fuses it lazily),
+* `loss.backward()` and a stateful optimizer (PyTorch style),
+
+then each is tested on the held-out images, their step times are compared side by side
+(and PyTorch's, if it is installed), and the StableHLO of the jitted step is written to a
+file. Options: `python -m nabla_like.demo --help`.
 """
 from __future__ import annotations
 
+import argparse
+import os
 import time
 
 import numpy as np
 
 import nabla_like as nb
+import nabla_like.nn.functional as F
+from nabla_like import nn
 
 
-def section(title: str) -> None:
-    print(f"\n{'=' * 72}\n{title}\n{'=' * 72}")
+def load_digits(seed: int = 0):
+    """(x_train, y_train, x_test, y_test): 1,437 / 360 images of 8x8 pixels in [0, 1]."""
+    try:
+        from sklearn.datasets import load_digits as sk_load
+    except ImportError as e:  # pragma: no cover - make demo installs it
+        raise SystemExit("the demo reads scikit-learn's digits: pip install 'nabla_like[demo]'") from e
+    data = sk_load()
+    x = (data.images / 16.0).astype(np.float32)
+    y = data.target.astype(np.int32)
+    order = np.random.default_rng(seed).permutation(len(y))
+    x, y = x[order], y[order]
+    n_test = len(y) // 5
+    return x[n_test:], y[n_test:], x[:n_test], y[:n_test]
 
 
-def timeit(fn, repeat: int = 30) -> float:
+def make_model(kind: str, key) -> nn.Module:
+    k = nb.random.split(key, 3)
+    if kind == "mlp":
+        return nn.Sequential(nn.Flatten(), nn.Linear(64, 128, key=k[0]), nn.ReLU(),
+                             nn.Linear(128, 10, key=k[1]))
+    if kind == "cnn":
+        return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1, key=k[0]), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Conv2d(16, 32, 3, padding=1, key=k[1]), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Flatten(), nn.Linear(32 * 2 * 2, 10, key=k[2]))
+    raise SystemExit(f"--model must be mlp or cnn, not {kind!r}")
+
+
+def batches(n: int, batch: int, epoch: int, seed: int):
+    order = np.random.default_rng((seed, epoch)).permutation(n)
+    for i in range(0, n - batch + 1, batch):  # whole batches only: one shape, one program
+        yield order[i:i + batch]
+
+
+def progress(total: int, desc: str):
+    """A tqdm bar where tqdm is installed, else a plain counter."""
+    try:
+        from tqdm import tqdm
+        return tqdm(total=total, desc=desc, unit="step", leave=True, ncols=96)
+    except ImportError:  # pragma: no cover
+        return _PlainBar(total, desc)
+
+
+class _PlainBar:
+    def __init__(self, total, desc):
+        self.n, self.total, self.desc, self.post = 0, total, desc, ""
+
+    def update(self, k=1):
+        self.n += k
+        if self.n == self.total:
+            print(f"{self.desc}: {self.n}/{self.total} steps {self.post}")
+
+    def set_postfix_str(self, s):
+        self.post = s
+
+    def close(self):
+        pass
+
+
+class Trainer:
+    """One style of training step over `model`: `step(x, y) -> loss`, `model_now()`."""
+
+    def __init__(self, style: str, model: nn.Module, lr: float):
+        self.style, self.model = style, model
+        if style == "backward":
+            self.opt = nb.optim.Adam(model.parameters(), lr=lr)
+            return
+        self.opt = nb.optim.Adam(lr=lr)
+        self.state = self.opt.init(model)
+
+        def step(model, state, x, y):
+            loss, grads = nb.value_and_grad(lambda m: F.cross_entropy(m(x), y))(model)
+            model, state = self.opt.update(grads, state, model)
+            return model, state, loss
+        self._step = nb.jit(step) if style == "jit" else step
+
+    def step(self, x, y):
+        if self.style == "backward":
+            loss = F.cross_entropy(self.model(x), y)
+            loss.backward()
+            self.opt.step()
+            self.opt.zero_grad()
+            return loss
+        self.model, self.state, loss = self._step(self.model, self.state, x, y)
+        return loss
+
+
+@nb.jit
+def accuracy(model, x, y):
+    return nb.mean(nb.cast(nb.argmax(model(x), axis=1) == y, nb.float32))
+
+
+def train(style: str, model: nn.Module, data, args) -> tuple[Trainer, list[float]]:
+    x_train, y_train, x_test, y_test = data
+    trainer = Trainer(style, model, args.lr)
+    per_epoch = len(y_train) // args.batch_size
+    bar = progress(args.epochs * per_epoch, f"{LABELS[style]:>24s}")
+    losses = []
+    xt, yt = nb.tensor(x_test), nb.tensor(y_test)
+    for epoch in range(args.epochs):
+        for idx in batches(len(y_train), args.batch_size, epoch, args.seed):
+            loss = trainer.step(nb.tensor(x_train[idx]), nb.tensor(y_train[idx]))
+            bar.update(1)
+        losses.append(loss.item())  # read once per epoch: steps in between stay pending
+        acc = accuracy(trainer.model, xt, yt).item()
+        bar.set_postfix_str(f"loss {losses[-1]:.3f}  test acc {acc:.3f}")
+    bar.close()
+    return trainer, losses
+
+
+def step_time(fn, steps: int) -> float:
+    """Median seconds per call of `fn` (which reads its result, so the time is a whole step)."""
     fn()
     times = []
-    for _ in range(repeat):
+    for _ in range(steps):
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
     return float(np.median(times))
 
 
-def eager_and_graphs() -> None:
-    section("1. Eager tensors are lazy: ops record a graph, reading a value runs it")
-    x = nb.tensor([1.0, 2.0, 3.0])
-    y = nb.sin(x) * 2.0 + x ** 2
-    print("x =", x)
-    print("y = sin(x) * 2 + x**2 =", y)
-    print("float64 without flags:", nb.tensor(np.array([1.0, 2.0])) / 3)
-    print("weak Python scalars keep the dtype:", (nb.ones((2,), dtype=nb.float16) * 2.5).dtype)
+def torch_step_time(kind: str, data, args):
+    """(median step seconds, test accuracy) of the same model in PyTorch eager, or None."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    x_train, y_train, x_test, y_test = data
+    torch.manual_seed(args.seed)
+    if kind == "mlp":
+        model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 128), torch.nn.ReLU(),
+                                    torch.nn.Linear(128, 10))
+    else:
+        model = torch.nn.Sequential(torch.nn.Conv2d(1, 16, 3, padding=1), torch.nn.ReLU(),
+                                    torch.nn.MaxPool2d(2), torch.nn.Conv2d(16, 32, 3, padding=1),
+                                    torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+                                    torch.nn.Linear(128, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    shape = (-1, 1, 8, 8) if kind == "cnn" else (-1, 8, 8)
+    xs, ys = torch.tensor(x_train).reshape(shape), torch.tensor(y_train).long()
 
-    def f(x, w):
-        return nb.sum(nb.tanh(x @ w) ** 2)
-
-    xs, w = nb.ones((4, 3)), nb.ones((3, 2)) * 0.1
-    print("\nThe graph of f(x, w) = sum(tanh(x @ w)**2):")
-    print(nb.make_graph(f)(xs, w))
-    print("\nIts gradient with respect to w, after the vjp rewrite (primitives only):")
-    print(nb.make_graph(nb.grad(f, argnums=1))(xs, w))
-    print("\nThe StableHLO XLA compiles for it:")
-    print(nb.jit(nb.grad(f, argnums=1)).lower(xs, w).as_text())
-
-
-def transforms() -> None:
-    section("2. Transforms compose: grad, vmap, jacobians, Hessians")
-    f = lambda x: x ** 3 + 2.0 * x ** 2 - 5.0 * x + 3.0  # noqa: E731
-    print("f'(2) for f(x) = x^3 + 2x^2 - 5x + 3:", nb.grad(f)(nb.tensor(2.0)), "(expected 15)")
-    print("f''(2):", nb.grad(nb.grad(f))(nb.tensor(2.0)), "(expected 16)")
-    batch = nb.tensor(np.arange(6, dtype=np.float32).reshape(3, 2))
-    print("vmap(grad(sum x^2)) per example:\n", nb.vmap(nb.grad(lambda v: nb.sum(v * v)))(batch))
-
-    def scalar_fn(x):
-        return x[0] ** 2 * x[1] + x[1] ** 3
-    x = nb.tensor([2.0, 3.0])
-    print("\nHessian of x0^2 x1 + x1^3 at [2, 3], four ways (expected [[6, 4], [4, 18]]):")
-    for name, h in (("jacfwd(grad)", nb.jacfwd(nb.grad(scalar_fn))),
-                    ("jacrev(grad)", nb.jacrev(nb.grad(scalar_fn))),
-                    ("jacrev(jacfwd)", nb.jacrev(nb.jacfwd(scalar_fn))),
-                    ("jacfwd(jacrev)", nb.jacfwd(nb.jacrev(scalar_fn)))):
-        print(f"  {name:15s}", h(x).numpy().tolist())
-    check = nb.check_gradient(lambda v: nb.sum(nb.sin(v) * v ** 2),
-                              nb.tensor(np.array([0.3, -1.1, 2.0])), order=2)
-    print("\ncheck_gradient to order 2:", check)
-
-
-def training() -> None:
-    section("3. One model, three styles: jit, eager functional, eager backward()")
-    rng = np.random.default_rng(0)
-    X = nb.tensor(rng.standard_normal((256, 16)).astype(np.float32))
-    true_w = rng.standard_normal((16, 1)).astype(np.float32)
-    Y = X @ nb.tensor(true_w) + 0.05 * nb.tensor(rng.standard_normal((256, 1)).astype(np.float32))
-
-    def init():  # the same starting point for every style
-        r = np.random.default_rng(1)
-        return {"w1": nb.tensor(r.standard_normal((16, 32)).astype(np.float32) * 0.2),
-                "b1": nb.zeros((32,)),
-                "w2": nb.tensor(r.standard_normal((32, 1)).astype(np.float32) * 0.2),
-                "b2": nb.zeros((1,))}
-
-    def loss_fn(p, x, y):
-        h = nb.relu(x @ p["w1"] + p["b1"])
-        return nb.mean((h @ p["w2"] + p["b2"] - y) ** 2)
-
-    @nb.jit
-    def jit_step(p, x, y):
-        loss, g = nb.value_and_grad(loss_fn)(p, x, y)
-        return {k: p[k] - 0.05 * g[k] for k in p}, loss
-
-    def eager_step(p, x, y):
-        loss, g = nb.value_and_grad(loss_fn)(p, x, y)
-        return {k: p[k] - 0.05 * g[k] for k in p}, loss
-
-    params = {k: v.requires_grad_() for k, v in init().items()}
-
-    def backward_step():
-        loss = loss_fn(params, X, Y)
-        loss.backward()
-        with nb.no_grad():
-            for p in params.values():
-                p -= 0.05 * p.grad
-                p.grad = None
-        return loss
-
-    p_jit, p_eager = init(), init()
-    for step in range(201):
-        p_jit, l1 = jit_step(p_jit, X, Y)
-        p_eager, l2 = eager_step(p_eager, X, Y)
-        l3 = backward_step()
-        if step % 50 == 0:
-            print(f"step {step:3d}  loss: jit {l1.item():.4f}   eager {l2.item():.4f}   "
-                  f"backward() {l3.item():.4f}")
-    print("jit cache:", jit_step.cache_info())
-    t_jit = timeit(lambda: jit_step(p_jit, X, Y)[1].item())
-    t_eager = timeit(lambda: eager_step(p_eager, X, Y)[1].item())
-    t_bwd = timeit(lambda: backward_step().item())
-    print(f"median step: jit {t_jit * 1e3:.2f} ms, eager value_and_grad {t_eager * 1e3:.2f} ms, "
-          f"eager backward() {t_bwd * 1e3:.2f} ms")
-
-
-def higher_order() -> None:
-    section("4. Control flow, custom derivative rules, checkpointing: primitives like any other")
-    wx, wh = nb.ones((4, 8)) * 0.1, nb.eye(8) * 0.5
-    xs = nb.tensor(np.random.default_rng(2).standard_normal((50, 2, 4)).astype(np.float32))
-
-    def rnn_loss(wh):
-        h, hs = nb.scan(lambda h, x: (nb.tanh(x @ wx + h @ wh),) * 2, nb.zeros((2, 8)), xs)
-        return nb.sum(hs ** 2)
-    g = nb.jit(nb.grad(rnn_loss))
-    print("grad of a 50-step scan RNN, jitted:", g(wh).shape, "| stablehlo.while loops in its "
-          "program (forward and backward scan, nothing unrolled):",
-          g.lower(wh).as_text().count("stablehlo.while"))
-    f = lambda x: nb.cond(x > 0, lambda x: x ** 2, lambda x: -x, x)  # noqa: E731
-    print("vmap(grad(cond)) at [-1, 3]:", nb.vmap(nb.grad(f))(nb.tensor([-1.0, 3.0])))
-
-    @nb.custom_jvp
-    def log1pexp(x):
-        return nb.log(1.0 + nb.exp(x))
-
-    @log1pexp.defjvp
-    def _(primals, tangents):
-        (x,), (t,) = primals, tangents
-        return log1pexp(x), t * nb.sigmoid(x)
-    plain = nb.grad(lambda x: nb.log(1.0 + nb.exp(x)))(100.0)
-    print(f"d/dx log(1 + e^x) at 100: plain rule {plain.item()}, custom rule "
-          f"{nb.grad(log1pexp)(100.0).item()}")
-
-    def deep(ws, x, policy):
-        layer = nb.checkpoint(lambda h, w: nb.tanh(h @ w), policy=policy) if policy else \
-            (lambda h, w: nb.tanh(h @ w))
-        return nb.sum(nb.scan(lambda h, w: (layer(h, w), None), x, ws)[0])
-    ws, x = nb.ones((16, 128, 128)) * 0.01, nb.ones((256, 128))
-    for name, policy in (("no checkpoint", None),
-                         ("nothing_saveable", nb.checkpoint_policies.nothing_saveable)):
-        stats = nb.jit(nb.grad(lambda ws, x: deep(ws, x, policy))).lower(ws, x).compile()
-        print(f"16-layer tanh MLP gradient, {name}: XLA temp memory "
-              f"{stats.memory_analysis().temp_size_in_bytes / 1e6:.2f} MB")
-
-
-def models() -> None:
-    section("5. nb.nn and nb.optim: one module object, PyTorch style and JAX style")
-    import nabla_like.nn.functional as F
-    rng = np.random.default_rng(3)
-    x = nb.tensor(rng.standard_normal((256, 2)).astype(np.float32))
-    y = nb.tensor((np.linalg.norm(x.numpy(), axis=1) > 1.2).astype(np.int32))  # a ring
-    model = nb.nn.Sequential(nb.nn.Linear(2, 32, key=nb.random.key(0)), nb.nn.Tanh(),
-                             nb.nn.Linear(32, 2, key=nb.random.key(1)))
-    print(model)
-    opt = nb.optim.Adam(model.parameters(), lr=0.05)
-    for _ in range(100):
-        loss = F.cross_entropy(model(x), y)
+    def step(idx):
+        loss = torch.nn.functional.cross_entropy(model(xs[idx]), ys[idx])
+        opt.zero_grad()
         loss.backward()
         opt.step()
-        opt.zero_grad()
-    accuracy = nb.mean(nb.cast(nb.argmax(model(x), axis=1) == y, nb.float32)).item()
-    print(f"backward() + Adam, 100 steps: loss {loss.item():.3f}, accuracy {accuracy:.2f}")
-    fopt = nb.optim.Adam(lr=0.05)
-    state = fopt.init(model)
-
-    @nb.jit
-    def step(model, state):
-        loss, grads = nb.value_and_grad(lambda m: F.cross_entropy(m(x), y))(model)
-        model, state = fopt.update(grads, state, model)
-        return model, state, loss
-    for _ in range(100):
-        model, state, loss = step(model, state)
-    print(f"then jit(value_and_grad) + functional Adam on the same module, 100 more steps: "
-          f"loss {loss.item():.3f}")
+        return loss.item()
+    for epoch in range(args.epochs):
+        for idx in batches(len(y_train), args.batch_size, epoch, args.seed):
+            step(torch.tensor(idx))
+    idx = torch.arange(args.batch_size)
+    seconds = step_time(lambda: step(idx), args.timing_steps)
+    with torch.no_grad():
+        pred = model(torch.tensor(x_test).reshape(shape)).argmax(1).numpy()
+    return seconds, float((pred == y_test).mean()), torch.get_num_threads()
 
 
-def speed() -> None:
-    section("6. Speed next to NumPy (lazy eager: a pending chain compiles once, runs fused)")
-    x0 = np.random.default_rng(0).random(1000).astype(np.float32)
-    x = nb.tensor(x0)
-
-    def nb_chain():
-        y = x
-        for _ in range(50):
-            y = nb.tanh(nb.sin(y) * 1.01 + 0.5) - 0.1
-        return y.numpy()
-
-    def np_chain():
-        y = x0
-        for _ in range(50):
-            y = np.tanh(np.sin(y) * np.float32(1.01) + np.float32(0.5)) - np.float32(0.1)
-        return y
-    np.testing.assert_allclose(nb_chain(), np_chain(), rtol=1e-4, atol=1e-5)
-    before = nb.compile_stats()
-    t_nb, t_np = timeit(nb_chain), timeit(np_chain)
-    print(f"200-op chain on f32[1000]: nabla_like {t_nb * 1e6:.0f} us, NumPy {t_np * 1e6:.0f} us "
-          f"({(nb.compile_stats() - before).compiles} compilations while timing)")
-    a = np.random.default_rng(1).standard_normal((1000, 1000)).astype(np.float32)
-    ta, tb = nb.tensor(a), nb.tensor(a.T.copy())
-    t_mm = timeit(lambda: (ta @ tb).numpy(), 10)
-    t_np_mm = timeit(lambda: a @ a.T, 10)
-    print(f"1000x1000 matmul: nabla_like {t_mm * 1e3:.2f} ms, NumPy {t_np_mm * 1e3:.2f} ms")
-    print("\nFull side-by-side benchmarks against JAX: make bench")
+LABELS = {"jit": "nb.jit + value_and_grad", "eager": "eager value_and_grad",
+          "backward": "eager loss.backward()"}
 
 
-def main() -> None:
-    print(f"nabla_like {nb.__version__} on {nb.devices()}")
-    eager_and_graphs()
-    transforms()
-    training()
-    higher_order()
-    models()
-    speed()
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m nabla_like.demo", description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default="mlp", choices=["mlp", "cnn"], help="default: mlp")
+    parser.add_argument("--epochs", type=int, default=20, help="default: 20")
+    parser.add_argument("--batch-size", type=int, default=64, help="default: 64")
+    parser.add_argument("--lr", type=float, default=3e-3, help="Adam's learning rate (3e-3)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--timing-steps", type=int, default=100,
+                        help="steps timed per style after training (default: 100)")
+    parser.add_argument("--out", default=os.path.join("build", "demo"),
+                        help="where the jitted step's StableHLO is written (default: build/demo)")
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
+    args = parser.parse_args(argv)
+
+    start = time.perf_counter()
+    data = load_digits(args.seed)
+    x_train, y_train, x_test, y_test = data
+    if args.model == "cnn":
+        data = tuple(x[:, None] if x.ndim == 3 else x for x in data)
+        x_train, y_train, x_test, y_test = data
+    print(f"nabla_like {nb.__version__} on {nb.get_default_device()}: scikit-learn's digits, "
+          f"{len(y_train)} training and {len(y_test)} test images of 8x8 pixels")
+    print(f"model: {args.model}, Adam lr {args.lr}, {args.epochs} epochs of batch {args.batch_size}; "
+          f"the same initial parameters for every style\n")
+
+    results = {}
+    for style in ("jit", "eager", "backward"):
+        model = make_model(args.model, nb.random.key(args.seed))
+        trainer, losses = train(style, model, data, args)
+        acc = accuracy(trainer.model, nb.tensor(x_test), nb.tensor(y_test)).item()
+        x, y = nb.tensor(x_train[:args.batch_size]), nb.tensor(y_train[:args.batch_size])
+        seconds = step_time(lambda: trainer.step(x, y).item(), args.timing_steps)
+        results[style] = {"accuracy": acc, "step_seconds": seconds, "final_loss": losses[-1],
+                          "trainer": trainer}
+
+    print(f"\n{'style':>26s} | test accuracy | step (loss read) | vs jit")
+    print(f"{'-' * 26}-+---------------+------------------+-------")
+    t_jit = results["jit"]["step_seconds"]
+    for style, r in results.items():
+        print(f"{LABELS[style]:>26s} | {r['accuracy'] * 100:12.1f}% | {r['step_seconds'] * 1e6:13.0f} us |"
+              f" {r['step_seconds'] / t_jit:5.2f}x")
+    torch_result = None if args.no_torch else torch_step_time(args.model, data, args)
+    if torch_result is not None:
+        seconds, acc, threads = torch_result
+        print(f"{'PyTorch eager backward()':>26s} | {acc * 100:12.1f}% | {seconds * 1e6:13.0f} us |"
+              f" {seconds / t_jit:5.2f}x   ({threads} threads)")
+    results["torch"] = torch_result
+
+    trainer = results["jit"]["trainer"]
+    x, y = nb.tensor(x_train[:args.batch_size]), nb.tensor(y_train[:args.batch_size])
+    text = trainer._step.lower(trainer.model, trainer.state, x, y).as_text()
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, "train_step.stablehlo.mlir")
+    with open(path, "w") as f:
+        f.write(text)
+    print(f"\nThe jitted training step as XLA receives it (StableHLO, {text.count(chr(10))} lines): {path}")
+    print(f"The three styles compiled {nb.compile_stats().compiles} XLA programs in all; "
+          f"the demo took {time.perf_counter() - start:.1f} s.")
+    print("More: python -m nabla_like.tour (the engine section by section), notebooks/, make bench.")
+    return results
 
 
 if __name__ == "__main__":
