@@ -196,6 +196,10 @@ class Graph:
     def _repr_pretty_(self, p, cycle) -> None:  # IPython
         p.text(format_graph(self))
 
+    def _repr_svg_(self) -> str:  # Jupyter: the graph as a picture
+        from nabla_like.display import graph_svg
+        return graph_svg(self)
+
     def key(self) -> tuple:
         return structural_key(self)
 

@@ -279,6 +279,10 @@ class Tensor:
     def _repr_pretty_(self, p, cycle) -> None:  # IPython
         p.text(repr(self))
 
+    def _repr_html_(self) -> str:  # Jupyter
+        from .display import tensor_html
+        return tensor_html(self)
+
     def __iter__(self):
         if not self.shape:
             from .errors import UsageError, raise_error
