@@ -12,7 +12,7 @@ JAX_VENV := .venv-jax
 TORCH_VENV := .venv-torch
 PIP_FLAGS := -q --disable-pip-version-check
 
-.PHONY: demo tour test test-fast bench clean
+.PHONY: demo tour test test-fast notebooks bench clean
 
 $(VENV)/.stamp: pyproject.toml
 	@echo "== setting up $(VENV): nabla_like with jaxlib, scikit-learn, tqdm (about a minute, once)"
@@ -51,6 +51,10 @@ test: $(TEST_VENV)/.stamp
 # A quick subset for iterating: everything but the op-table sweeps, notebooks and subprocess runs.
 test-fast: $(TEST_VENV)/.stamp
 	$(TEST_VENV)/bin/python -m pytest -n 2 -m "not slow" tests
+
+# Re-run every notebook in place, so that the committed files hold their outputs.
+notebooks: $(TEST_VENV)/.stamp
+	cd notebooks && for f in *.ipynb; do ../$(TEST_VENV)/bin/jupyter-execute --inplace $$f || exit 1; done
 
 bench: $(VENV)/.stamp $(JAX_VENV)/.stamp $(TORCH_VENV)/.stamp
 	$(VENV)/bin/python benchmarks/run.py --nabla-python $(VENV)/bin/python \
