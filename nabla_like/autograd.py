@@ -245,7 +245,13 @@ def zero_grad(*trees, set_to_none: bool = True) -> None:
     """Clear `.grad` of every tensor in the given pytrees (to None, or zeros).
 
     Example:
-        >>> nb.zero_grad(params)   # params: a dict or list of tensors
+        >>> params = {"w": nb.ones((2,)).requires_grad_()}
+        >>> nb.sum(params["w"] * 3).backward()
+        >>> params["w"].grad
+        Tensor([3. 3.] : f32[2])
+        >>> nb.zero_grad(params)   # params: any pytree of tensors
+        >>> params["w"].grad is None
+        True
     """
     set_to_none = as_bool("zero_grad", "set_to_none", set_to_none)
     for tree in trees:

@@ -31,7 +31,8 @@ def finite_diff(f: Callable, x, method: str = "central", eps: float = 1e-4):
     Jacobian (shape out + in). All perturbed points run as one batched program.
 
     Example:
-        >>> nb.finite_diff(lambda x: nb.sum(x * x), nb.tensor([1.0, 2.0, 3.0]))  # ~[2, 4, 6]
+        >>> nb.finite_diff(lambda x: nb.sum(x * x), nb.tensor([1.0, 2.0, 3.0])).numpy().round(1)
+        array([2., 4., 6.], dtype=float32)
     """
     from .creation import eye
     from .ops.shape import reshape
@@ -165,6 +166,7 @@ def check_gradient(f: Callable, *args, eps: float | None = None, atol: float | N
     Example:
         >>> res = nb.check_gradient(lambda x: nb.sum(nb.sin(x) * x), nb.tensor([0.5, 1.0]))
         >>> res.passed, res.num_checked
+        (True, 3)
     """
     op = "check_gradient"
     as_callable(op, "f", f)
@@ -424,6 +426,10 @@ def debug(f: Callable, *, printer: Callable[[str], None] = print):
 
     Example:
         >>> nb.debug(lambda x: x * x + nb.sin(x))(nb.tensor(2.0))
+        mul: f32[] 2., f32[] 2. -> f32[] 4.
+        sin: f32[] 2. -> f32[] 0.9093
+        add: f32[] 4., f32[] 0.9093 -> f32[] 4.9093
+        Tensor(4.9093 : f32[])
     """
     from .transforms.api import trace_function
     from .transforms.graphs import const_args

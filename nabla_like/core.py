@@ -295,8 +295,12 @@ class no_grad(_SetGradMode):
     to the thread that enters it.
 
     Example:
+        >>> w = nb.tensor([1.0, 2.0]).requires_grad_()
+        >>> nb.sum(w * w).backward()
         >>> with nb.no_grad():
         ...     w -= 0.1 * w.grad
+        >>> w
+        Tensor([0.8 1.6] : f32[2])
     """
 
     def __init__(self):

@@ -318,6 +318,7 @@ def from_dlpack(x) -> Tensor:
 
     Example:
         >>> nb.Tensor.from_dlpack(np.arange(3.0))
+        Tensor([0. 1. 2.] : f64[3])
     """
     if isinstance(x, Tensor):
         return x

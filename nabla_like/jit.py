@@ -765,6 +765,7 @@ def jit(fun: Callable | None = None, *, static_argnums: int | Sequence[int] = ()
         ... def step(w, x):
         ...     return w - 0.1 * nb.grad(lambda w: nb.sum((x * w) ** 2))(w)
         >>> step(nb.ones((3,)), nb.ones((3,)))
+        Tensor([0.8 0.8 0.8] : f32[3])
         >>> step.lower(nb.ones((3,)), nb.ones((3,))).as_text()  # the StableHLO
     """
     if fun is None:

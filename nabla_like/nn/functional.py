@@ -148,6 +148,7 @@ def dropout(key, x, rate: float = 0.5, training: bool = True) -> Tensor:
 
     Example:
         >>> F.dropout(nb.random.key(0), nb.ones((4,)), 0.5)
+        Tensor([0. 0. 2. 2.] : f32[4])
     """
     rate, training = as_float("dropout", "rate", rate), as_bool("dropout", "training", training)
     x = _float_input("dropout", x)
@@ -189,7 +190,11 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -
     scale by `weight` and shift by `bias` of that shape.
 
     Example:
+        >>> x = nb.tensor([[1.0, 2.0, 3.0]])
         >>> F.layer_norm(x, (x.shape[-1],))
+        Tensor(
+        [[-1.2247  0.      1.2247]] : f32[1,3]
+        )
     """
     eps = as_float("layer_norm", "eps", eps, min=0.0)
     x = _float_input("layer_norm", x)
@@ -254,8 +259,17 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
 
     Pure: with `return_stats=True` it returns (y, new_running_mean, new_running_var), the
     running statistics moved by `momentum` toward the batch's (unbiased variance, as
-    PyTorch); the BatchNorm modules store them. Example:
-        >>> y, mean, var = F.batch_norm(x, mean, var, training=True, return_stats=True)
+    PyTorch); the BatchNorm modules store them.
+
+    Example:
+        >>> x = nb.tensor([[1.0], [3.0]])
+        >>> y, mean, var = F.batch_norm(x, nb.zeros((1,)), nb.ones((1,)), training=True,
+        ...                             return_stats=True)
+        >>> y, mean, var
+        (Tensor(
+        [[-1.]
+         [ 1.]] : f32[2,1]
+        ), Tensor([0.2] : f32[1]), Tensor([1.1] : f32[1]))
     """
     op = "batch_norm"
     training, return_stats = as_bool(op, "training", training), as_bool(op, "return_stats", return_stats)
@@ -354,7 +368,7 @@ def cross_entropy(input, target, reduction: str = "mean", label_smoothing: float
 
     Example:
         >>> F.cross_entropy(nb.zeros((2, 3)), nb.tensor([0, 2]))
-        Tensor(1.0986123 : f32[])
+        Tensor(1.0986 : f32[])
     """
     label_smoothing = as_float("cross_entropy", "label_smoothing", label_smoothing)
     ignore_index = as_int("cross_entropy", "ignore_index", ignore_index)
@@ -456,7 +470,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     future; `scale` defaults to 1/sqrt(E). Dropout on the weights needs `dropout_key`.
 
     Example:
-        >>> F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        >>> q = k = v = nb.ones((1, 3, 4))
+        >>> F.scaled_dot_product_attention(q, k, v, is_causal=True).shape
+        (1, 3, 4)
     """
     is_causal = as_bool("scaled_dot_product_attention", "is_causal", is_causal)
     dropout_p = as_float("scaled_dot_product_attention", "dropout_p", dropout_p)

@@ -42,6 +42,7 @@ def sigmoid(x) -> Tensor:
 
     Example:
         >>> nb.sigmoid(nb.tensor([-1.0, 0.0, 1.0]))
+        Tensor([0.2689 0.5    0.7311] : f32[3])
     """
     return bind(logistic_p, _float("sigmoid", x))
 
@@ -51,6 +52,7 @@ def relu(x) -> Tensor:
 
     Example:
         >>> nb.relu(nb.tensor([-1.0, 0.0, 2.0]))
+        Tensor([0. 0. 2.] : f32[3])
     """
     x = to_tensor(x, "relu")
     # select, not maximum: maximum would split the gradient at 0 into halves.
@@ -64,6 +66,7 @@ def gelu(x, approximate: bool = False) -> Tensor:
 
     Example:
         >>> nb.gelu(nb.tensor([-1.0, 0.0, 1.0]))
+        Tensor([-0.1587  0.      0.8413] : f32[3])
     """
     if isinstance(approximate, str):  # PyTorch's spelling: "none" or "tanh"
         approximate = as_choice("gelu", "approximate", approximate, ("none", "tanh")) == "tanh"
@@ -82,6 +85,7 @@ def silu(x) -> Tensor:
 
     Example:
         >>> nb.silu(nb.tensor([-1.0, 0.0, 1.0]))
+        Tensor([-0.2689  0.      0.7311] : f32[3])
     """
     x = _float("silu", x)
     return ew.mul(x, sigmoid(x))
@@ -92,6 +96,7 @@ def softplus(x) -> Tensor:
 
     Example:
         >>> nb.softplus(nb.tensor([-100.0, 0.0, 100.0]))
+        Tensor([  0.       0.6931 100.    ] : f32[3])
     """
     x = _float("softplus", x)
     # max(x, 0) + log1p(exp(-|x|)); the select's kink at 0 cancels |x|'s (|x|'(0) = 1).
@@ -104,6 +109,7 @@ def mish(x) -> Tensor:
 
     Example:
         >>> nb.mish(nb.tensor([-1.0, 0.0, 1.0]))
+        Tensor([-0.3034  0.      0.8651] : f32[3])
     """
     x = _float("mish", x)
     return ew.mul(x, ew.tanh(softplus(x)))

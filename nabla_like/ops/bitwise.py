@@ -30,6 +30,7 @@ def isfinite(x) -> Tensor:
 
     Example:
         >>> nb.isfinite(nb.tensor([1.0, float("inf"), float("nan")]))
+        Tensor([ True False False] : bool[3])
     """
     x = _classify("isfinite", x, True)
     return bind(is_finite_p, x) if x.dtype.kind == "f" else x
@@ -40,6 +41,7 @@ def isnan(x) -> Tensor:
 
     Example:
         >>> nb.isnan(nb.tensor([1.0, float("nan")]))
+        Tensor([False  True] : bool[2])
     """
     x = _classify("isnan", x, False)
     return not_equal(x, x) if x.dtype.kind == "f" else x
@@ -50,6 +52,7 @@ def isinf(x) -> Tensor:
 
     Example:
         >>> nb.isinf(nb.tensor([1.0, float("-inf")]))
+        Tensor([False  True] : bool[2])
     """
     x = _classify("isinf", x, False)
     return equal(abs(x), math.inf) if x.dtype.kind == "f" else x
@@ -90,6 +93,7 @@ def bitwise_not(x) -> Tensor:
 
     Example:
         >>> nb.bitwise_not(nb.tensor([0, 5], dtype=nb.uint8))
+        Tensor([255 250] : u8[2])
     """
     return bind(not_p, *promote("bitwise_not", x, kinds=INTEGRAL))
 
@@ -104,6 +108,7 @@ def logical_and(x, y) -> Tensor:
 
     Example:
         >>> nb.logical_and(nb.tensor([1, 0, 2]), nb.tensor([True, True, False]))
+        Tensor([ True False False] : bool[3])
     """
     return bind(and_p, *promote("logical_and", _truth("logical_and", x), _truth("logical_and", y)))
 
@@ -113,6 +118,7 @@ def logical_or(x, y) -> Tensor:
 
     Example:
         >>> nb.logical_or(nb.tensor([1, 0, 0]), nb.tensor([False, True, False]))
+        Tensor([ True  True False] : bool[3])
     """
     return bind(or_p, *promote("logical_or", _truth("logical_or", x), _truth("logical_or", y)))
 
@@ -122,6 +128,7 @@ def logical_xor(x, y) -> Tensor:
 
     Example:
         >>> nb.logical_xor(nb.tensor([1, 0, 2]), nb.tensor([True, True, False]))
+        Tensor([False  True  True] : bool[3])
     """
     return bind(xor_p, *promote("logical_xor", _truth("logical_xor", x), _truth("logical_xor", y)))
 
@@ -131,6 +138,7 @@ def logical_not(x) -> Tensor:
 
     Example:
         >>> nb.logical_not(nb.tensor([0.0, 2.0]))
+        Tensor([ True False] : bool[2])
     """
     return bind(not_p, _truth("logical_not", x))
 

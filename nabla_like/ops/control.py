@@ -120,7 +120,9 @@ def cond(pred, true_fn: Callable, false_fn: Callable, *operands):
     branches must return the same structure of shapes and dtypes.
 
     Example:
+        >>> x = nb.tensor(3.0)
         >>> nb.cond(x > 0, lambda x: x * 2, lambda x: -x, x)
+        Tensor(6. : f32[])
     """
     as_callable("cond", "true_fn", true_fn)
     as_callable("cond", "false_fn", false_fn)
@@ -138,7 +140,8 @@ def switch(index, branches: Sequence[Callable], *operands):
     valid range, as `jax.lax.switch` does.
 
     Example:
-        >>> nb.switch(k, [lambda x: x, lambda x: x * 2, lambda x: x ** 2], x)
+        >>> nb.switch(nb.tensor(2), [lambda x: x, lambda x: x * 2, lambda x: x ** 2], nb.tensor(3.0))
+        Tensor(9. : f32[])
     """
     branches = list(branches)
     if not branches or not all(callable(b) for b in branches):
@@ -315,10 +318,13 @@ def scan(f: Callable, init, xs=None, length: int | None = None, reverse: bool = 
     the per-iteration values the backward pass needs.
 
     Example:
+        >>> w = nb.eye(2) * 0.5
         >>> def step(h, x):
         ...     h = nb.tanh(h @ w + x)
         ...     return h, nb.sum(h)
-        >>> h, ys = nb.scan(step, h0, xs)
+        >>> h, ys = nb.scan(step, nb.zeros((2,)), nb.ones((5, 2)))
+        >>> ys.shape
+        (5,)
     """
     as_callable("scan", "f", f)
     reverse = as_bool("scan", "reverse", reverse)
@@ -371,6 +377,7 @@ def map(f: Callable, xs):  # noqa: A001 - jax.lax.map's name
 
     Example:
         >>> nb.map(lambda row: nb.sum(row ** 2), nb.ones((4, 3)))
+        Tensor([3. 3. 3. 3.] : f32[4])
     """
     as_callable("map", "f", f)
     _, ys = scan(lambda carry, x: ((), f(x)), (), xs)
@@ -591,6 +598,7 @@ def while_loop(cond_fn: Callable, body_fn: Callable, init, max_steps: int | None
 
     Example:
         >>> nb.while_loop(lambda x: nb.sum(x) < 10.0, lambda x: x * 2.0, nb.ones((2,)))
+        Tensor([8. 8.] : f32[2])
     """
     as_callable("while_loop", "cond_fn", cond_fn)
     as_callable("while_loop", "body_fn", body_fn)
@@ -633,6 +641,7 @@ def fori_loop(lower, upper, body_fn: Callable, init_val):
 
     Example:
         >>> nb.fori_loop(0, 10, lambda i, x: x * 0.5 + i, 1.0)
+        Tensor(16.0049 : f32[])
     """
     from ..core import current_context, full_in
     from .elementwise import add, cast, less

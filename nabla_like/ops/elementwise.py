@@ -55,6 +55,7 @@ def add(x, y) -> Tensor:
 
     Example:
         >>> nb.add(nb.tensor([1.0, 2.0]), 1.0)
+        Tensor([2. 3.] : f32[2])
     """
     return bind(add_p, *promote("add", x, y))
 
@@ -70,6 +71,7 @@ def sub(x, y) -> Tensor:
 
     Example:
         >>> nb.sub(nb.tensor([3, 4]), 1)
+        Tensor([2 3] : i32[2])
     """
     return bind(sub_p, *promote("sub", x, y, kinds=NUMERIC))
 
@@ -92,6 +94,7 @@ def neg(x) -> Tensor:
 
     Example:
         >>> nb.neg(nb.tensor([1.0, -2.0]))
+        Tensor([-1.  2.] : f32[2])
     """
     return bind(neg_p, *promote("neg", x, kinds=NUMERIC))
 
@@ -109,6 +112,7 @@ def mul(x, y) -> Tensor:
 
     Example:
         >>> nb.mul(nb.tensor([1.0, 2.0]), nb.tensor([3.0, 4.0]))
+        Tensor([3. 8.] : f32[2])
     """
     return bind(mul_p, *promote("mul", x, y))
 
@@ -131,6 +135,7 @@ def div(x, y) -> Tensor:
 
     Example:
         >>> nb.div(nb.tensor([1.0, 3.0]), 2.0)
+        Tensor([0.5 1.5] : f32[2])
     """
     x, y = promote("div", x, y)
     if x.dtype.kind != "f":
@@ -163,6 +168,7 @@ def integer_pow(x, n: int) -> Tensor:
 
     Example:
         >>> nb.integer_pow(nb.tensor([-2.0, 3.0]), 3)
+        Tensor([-8. 27.] : f32[2])
     """
     x = to_tensor(x, "integer_pow")
     n = as_int("integer_pow", "n", n)
@@ -201,6 +207,7 @@ def pow(x, y) -> Tensor:  # noqa: A001 - the NumPy name
 
     Example:
         >>> nb.pow(nb.tensor([1.0, 2.0]), 0.5)
+        Tensor([1.     1.4142] : f32[2])
     """
     if isinstance(y, (int, np.integer)) and not isinstance(y, (bool, np.bool_)):
         return integer_pow(x, int(y))
@@ -232,6 +239,7 @@ def square(x) -> Tensor:
 
     Example:
         >>> nb.square(nb.tensor([-3.0, 2.0]))
+        Tensor([9. 4.] : f32[2])
     """
     return integer_pow(x, 2)
 
@@ -241,6 +249,7 @@ def reciprocal(x) -> Tensor:
 
     Example:
         >>> nb.reciprocal(nb.tensor([2.0, 4.0]))
+        Tensor([0.5  0.25] : f32[2])
     """
     return integer_pow(_to_float(to_tensor(x, "reciprocal")), -1)
 
@@ -257,6 +266,7 @@ def abs(x) -> Tensor:  # noqa: A001 - the NumPy name
 
     Example:
         >>> nb.abs(nb.tensor([-1.5, 2.0]))
+        Tensor([1.5 2. ] : f32[2])
     """
     x = to_tensor(x, "abs")
     if x.dtype.kind in "ub":
@@ -287,6 +297,7 @@ def sign(x) -> Tensor:
 
     Example:
         >>> nb.sign(nb.tensor([-2.0, 0.0, 3.0]))
+        Tensor([-1.  0.  1.] : f32[3])
     """
     x = to_tensor(x, "sign")
     if x.dtype.kind not in NUMERIC:
@@ -320,8 +331,10 @@ round_p, round = _rounding("round", "round half to even, as NumPy", "[0.5, 1.5, 
 _SQRT_PI = math.sqrt(math.pi)
 
 
-def _float_unary(name: str, rule, doc: str, example: str = "[0.5, 1.0]"):
+def _float_unary(name: str, rule, doc: str, example: str = "[0.5, 1.0]", public: str | None = None):
+    """(primitive `name`, the function nb.`public` (default: the same name) binding it)."""
     prim = elementwise_primitive(name, FLOAT)
+    name = public or name
     prim.def_jvp(lambda primals, tangents, outs: rule(tangents[0], primals[0], outs[0]))
     prim.def_vjp(lambda ct, primals, outs: (rule(ct, primals[0], outs[0]),))
 
@@ -378,7 +391,7 @@ erf_p, erf = _float_unary("erf", lambda g, x, out: mul(g, mul(exp(neg(mul(x, x))
                           "error function")
 erf_inv_p, erfinv = _float_unary("erf_inv",
                                  lambda g, x, out: mul(g, mul(exp(mul(out, out)), _SQRT_PI / 2)),
-                                 "inverse error function on (-1, 1)", "[0.0, 0.5]")
+                                 "inverse error function on (-1, 1)", "[0.0, 0.5]", public="erfinv")
 
 # ---------------------------------------------------------------------------
 # Binary float functions: arctan2, logaddexp
@@ -398,6 +411,7 @@ def arctan2(y, x) -> Tensor:
 
     Example:
         >>> nb.arctan2(nb.tensor([1.0, -1.0]), nb.tensor([-1.0, 1.0]))
+        Tensor([ 2.3562 -0.7854] : f32[2])
     """
     return bind(atan2_p, *_float_operands("arctan2", y, x))
 
@@ -419,6 +433,7 @@ def logaddexp(x, y) -> Tensor:
 
     Example:
         >>> nb.logaddexp(nb.tensor([1000.0, 0.0]), nb.tensor([1000.0, -1000.0]))
+        Tensor([1000.6932    0.    ] : f32[2])
     """
     x, y = _float_operands("logaddexp", x, y)
     # max(x, y) + log1p(exp(-|x - y|)), with the max taken by one select so that its
@@ -441,6 +456,7 @@ def maximum(x, y) -> Tensor:
 
     Example:
         >>> nb.maximum(nb.tensor([1.0, 5.0]), 3.0)
+        Tensor([3. 5.] : f32[2])
     """
     return bind(max_p, *promote("maximum", x, y))
 
@@ -450,6 +466,7 @@ def minimum(x, y) -> Tensor:
 
     Example:
         >>> nb.minimum(nb.tensor([1.0, 5.0]), 3.0)
+        Tensor([1. 3.] : f32[2])
     """
     return bind(min_p, *promote("minimum", x, y))
 
@@ -486,6 +503,7 @@ def clip(x, min=None, max=None) -> Tensor:  # noqa: A002 - NumPy's keyword names
 
     Example:
         >>> nb.clip(nb.tensor([-2.0, 0.5, 3.0]), 0.0, 1.0)
+        Tensor([0.  0.5 1. ] : f32[3])
     """
     if min is not None:
         x = maximum(x, min)
@@ -525,6 +543,7 @@ def mod(x, y) -> Tensor:
 
     Example:
         >>> nb.mod(nb.tensor([5, -5]), 3)
+        Tensor([2 1] : i32[2])
     """
     x, y = promote("mod", x, y, kinds=NUMERIC)
     rem = bind(rem_p, x, y)
@@ -539,6 +558,7 @@ def floor_divide(x, y) -> Tensor:
 
     Example:
         >>> nb.floor_divide(nb.tensor([5, -5]), 3)
+        Tensor([ 1 -2] : i32[2])
     """
     x, y = promote("floor_divide", x, y, kinds=NUMERIC)
     if x.dtype.kind == "u":
@@ -617,7 +637,9 @@ def where(condition, x=None, y=None, *, size=None, fill_value=None) -> Tensor:
     Example:
         >>> x = nb.tensor([-1.0, 2.0])
         >>> nb.where(x > 0, x, 0.0)
+        Tensor([0. 2.] : f32[2])
         >>> nb.where(x > 0)
+        (Tensor([1] : i32[1]),)
     """
     if x is None and y is None:
         from .compat import nonzero
@@ -686,6 +708,7 @@ def cast(x, dtype) -> Tensor:
 
     Example:
         >>> nb.cast(nb.tensor([1.7, -1.7]), nb.int32)
+        Tensor([ 1 -1] : i32[2])
     """
     x = to_tensor(x, "cast")
     dtype = as_dtype(dtype)
@@ -720,6 +743,7 @@ def stop_gradient(x) -> Tensor:
 
     Example:
         >>> nb.grad(lambda x: x * nb.stop_gradient(x))(nb.tensor(3.0))  # 3.0, not 6.0
+        Tensor(3. : f32[])
     """
     x = to_tensor(x, "stop_gradient")
     v = x._value
@@ -740,7 +764,9 @@ def copy(x) -> Tensor:
     """A new tensor with the values of `x`, differentiable (the identity; `Tensor.clone`).
 
     Example:
-        >>> y = nb.copy(x)
+        >>> x = nb.tensor([1.0, 2.0])
+        >>> nb.copy(x)
+        Tensor([1. 2.] : f32[2])
     """
     return bind(copy_p, to_tensor(x, "copy"))
 

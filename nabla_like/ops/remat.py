@@ -75,7 +75,12 @@ def checkpoint_name(x, name: str) -> Tensor:
     """`x`, tagged `name` for the policies of `checkpoint` (the identity otherwise).
 
     Example:
-        >>> h = nb.checkpoint_name(nb.tanh(x @ w), "hidden")
+        >>> x, w = nb.ones((2, 3)), nb.ones((3, 2)) * 0.1
+        >>> nb.checkpoint_name(nb.tanh(x @ w), "hidden")
+        Tensor(
+        [[0.2913 0.2913]
+         [0.2913 0.2913]] : f32[2,2]
+        )
     """
     if not isinstance(name, str):
         raise_error(TransformError, "checkpoint_name", f"name must be a str, got {name!r}")
@@ -132,8 +137,12 @@ def checkpoint(fun: Callable | None = None, *, policy: Policy | None = None,
     (alias: remat), keeping only what `policy` allows (default: nothing but the inputs).
 
     Example:
+        >>> w = nb.eye(2) * 0.5
         >>> layer = nb.checkpoint(lambda x: nb.tanh(x @ w))
-        >>> nb.grad(lambda x: nb.sum(layer(layer(x))))(x)
+        >>> nb.grad(lambda x: nb.sum(layer(layer(x))))(nb.ones((1, 2)))
+        Tensor(
+        [[0.1865 0.1865]] : f32[1,2]
+        )
     """
     if fun is None:
         return functools.partial(checkpoint, policy=policy, prevent_cse=prevent_cse,

@@ -717,7 +717,15 @@ def make_graph(fun: Callable, *, static_argnums=()):
 
     Example:
         >>> print(nb.make_graph(nb.grad(lambda x: nb.sum(nb.sin(x))))(nb.ones((3,))))
+        graph(a:f32[3]) {
+          b:f32[3] = cos a
+          return b
+        }
         >>> nb.make_graph(lambda x, w: x * w, static_argnums=1)(nb.ones(3), nb.arange(3.0))
+        graph(a:f32[3]; consts b:f32[3]) {
+          c:f32[3] = mul a b
+          return c
+        }
     """
     check_fun("make_graph", fun)
     static = check_argnums("make_graph", static_argnums, fun, "static_argnums", allow_empty=True)

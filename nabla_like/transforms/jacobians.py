@@ -218,6 +218,10 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
 
     Example:
         >>> nb.jacfwd(lambda x: x ** 2)(nb.tensor([1.0, 2.0]))  # diag(2x)
+        Tensor(
+        [[2. 0.]
+         [0. 4.]] : f32[2,2]
+        )
     """
     has_aux, allow_int = _check_jac("jacfwd", fun, argnums, has_aux, allow_int, holomorphic)
     return _jac_fn(fun, argnums, has_aux, allow_int, "jacfwd", forward=True)
@@ -230,6 +234,10 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
 
     Example:
         >>> nb.jacrev(lambda x: nb.sin(x))(nb.tensor([0.0, 1.0]))  # diag(cos x)
+        Tensor(
+        [[1.     0.    ]
+         [0.     0.5403]] : f32[2,2]
+        )
     """
     has_aux, allow_int = _check_jac("jacrev", fun, argnums, has_aux, allow_int, holomorphic)
     return _jac_fn(fun, argnums, has_aux, allow_int, "jacrev", forward=False)
@@ -258,6 +266,10 @@ def hessian(fun: Callable, argnums=0, has_aux: bool = False):
 
     Example:
         >>> nb.hessian(lambda x: nb.sum(x ** 3))(nb.tensor([1.0, 2.0]))  # diag(6x)
+        Tensor(
+        [[ 6.  0.]
+         [ 0. 12.]] : f32[2,2]
+        )
     """
     has_aux, _ = _check_jac("hessian", fun, argnums, has_aux)
     inner = _jac_fn(fun, argnums, has_aux, False, "hessian", forward=False)
