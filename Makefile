@@ -56,7 +56,11 @@ test-fast: $(TEST_VENV)/.stamp
 notebooks: $(TEST_VENV)/.stamp
 	cd notebooks && for f in *.ipynb; do ../$(TEST_VENV)/bin/jupyter-execute --inplace $$f || exit 1; done
 
-bench: $(VENV)/.stamp $(JAX_VENV)/.stamp $(TORCH_VENV)/.stamp
+$(VENV)/.bench-stamp: $(VENV)/.stamp
+	$(VENV)/bin/pip install $(PIP_FLAGS) -e ".[demo,bench]"
+	touch $@
+
+bench: $(VENV)/.bench-stamp $(JAX_VENV)/.stamp $(TORCH_VENV)/.stamp
 	$(VENV)/bin/python benchmarks/run.py --nabla-python $(VENV)/bin/python \
 		--jax-python $(JAX_VENV)/bin/python --torch-python $(TORCH_VENV)/bin/python
 

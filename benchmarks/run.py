@@ -144,8 +144,9 @@ def main() -> None:
         if args.jax_python:
             split["jax"] = Worker(args.jax_python, "jax", 8)
     notes = []
-    for name in names:
+    for i, name in enumerate(names):
         spec = REGISTRY[name]
+        print(f"[{i + 1}/{len(names)}] {name} ...", end="\r", flush=True)
         reps = max(3, args.reps // 4) if spec["fresh"] else args.reps
         rounds = 1 if spec["kind"] == "count" else args.rounds
         for _ in range(rounds):
@@ -168,6 +169,49 @@ def main() -> None:
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         f.write(text)
+    chart(names, results, os.path.splitext(args.out)[0] + ".png")
+
+
+def chart(names, results, path: str) -> None:
+    """A bar chart of the ratios (nabla_like / JAX, nabla_like / PyTorch) next to the table;
+    skipped, with a word, where matplotlib is not installed."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import matplotlib.ticker  # noqa: F401
+    except ImportError:
+        print(f"(no chart: matplotlib is not installed; pip install matplotlib to get {path})")
+        return
+    from workloads import REGISTRY
+    rows = []
+    for name in names:
+        if REGISTRY[name]["kind"] == "count":
+            continue
+        mine = _median(results, name, "nabla")[0]
+        ratios = [(mine / other if mine and other else None)
+                  for other in (_median(results, name, "jax")[0], _median(results, name, "torch")[0])]
+        if any(r is not None for r in ratios):
+            rows.append((REGISTRY[name]["title"], ratios))
+    if not rows:
+        return
+    fig, ax = plt.subplots(figsize=(11, 0.32 * len(rows) + 1.2))
+    ys = range(len(rows))
+    for k, (label, color) in enumerate((("vs JAX", "#4285f4"), ("vs PyTorch", "#ea4335"))):
+        ax.barh([y + 0.2 * (1 - 2 * k) for y in ys], [r[1][k] or 0 for r in rows], height=0.38,
+                color=color, label=f"nabla_like {label}")
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_yticks(list(ys), [t if len(t) < 56 else t[:53] + "..." for t, _ in rows], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xticks([0.1, 0.2, 0.5, 1, 2, 5, 10])
+    ax.set_xlabel("time ratio (below 1: nabla_like is faster)")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.subplots_adjust(left=0.3, right=0.98, top=0.97, bottom=0.6 / (0.32 * len(rows) + 1.2))
+    fig.savefig(path, dpi=110)
+    print(f"chart: {path}")
 
 
 def fmt(spec: dict, value) -> str:
