@@ -180,7 +180,8 @@ def qr(a, mode: str = "reduced"):
     """QR decomposition: a = Q @ R with orthonormal columns in Q and R upper triangular.
     `mode`: "reduced" (Q [..., m, k], R [..., k, n], k = min(m, n)), "complete"
     (Q [..., m, m], R [..., m, n]) or "r" (R only). Signs follow LAPACK (R's diagonal may be
-    negative). Differentiable for m >= n in the reduced and "r" modes.
+    negative). Differentiable for every shape in the reduced and "r" modes, and in "complete"
+    mode unless m > n (the trailing columns of Q are not unique there).
 
     Example:
         >>> q, r = nb.linalg.qr(nb.tensor([[3.0, 1.0], [4.0, 2.0]]))

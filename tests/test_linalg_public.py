@@ -175,8 +175,28 @@ def test_errors(call, cls, words):
 def test_unsupported_gradients_say_so():
     with pytest.raises(NotImplementedError, match="full_matrices"):
         nb.grad(lambda x: nb.sum(L.svd(x)[0]))(nb.tensor(TALL[0]))
-    with pytest.raises(NotImplementedError, match="qr"):
-        nb.grad(lambda x: nb.sum(L.qr(x)[1]))(nb.tensor(TALL[0].T))
+    with pytest.raises(NotImplementedError, match="complete"):
+        nb.grad(lambda x: nb.sum(L.qr(x, mode="complete")[0]))(nb.tensor(TALL[0]))
+
+
+def test_wide_qr_derivatives_match_jax():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    jnp = jax.numpy
+    a = np.random.default_rng(5).standard_normal((2, 3, 5))  # a batch of wide matrices
+    for mode in ("reduced", "complete"):
+        cq, cr = (np.random.default_rng(k).standard_normal(s.shape)
+                  for k, s in enumerate(np.linalg.qr(a, mode=mode)))
+        mine = nb.grad(lambda x: nb.sum(L.qr(x, mode=mode)[0] * nb.tensor(cq))
+                       + nb.sum(L.qr(x, mode=mode)[1] * nb.tensor(cr)))(nb.tensor(a))
+        want = jax.grad(lambda x: jnp.sum(jnp.linalg.qr(x, mode=mode)[0] * cq)
+                        + jnp.sum(jnp.linalg.qr(x, mode=mode)[1] * cr))(a)
+        close(mine.numpy(), np.asarray(want))
+        t = np.random.default_rng(9).standard_normal(a.shape)
+        _, (dq, dr) = nb.jvp(lambda x: L.qr(x, mode=mode), (nb.tensor(a),), (nb.tensor(t),))
+        _, (jq, jr) = jax.jvp(lambda x: jnp.linalg.qr(x, mode=mode), (a,), (t,))
+        close(dq.numpy(), np.asarray(jq))
+        close(dr.numpy(), np.asarray(jr))
 
 
 def test_docstring_examples_run():

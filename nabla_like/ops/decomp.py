@@ -7,7 +7,8 @@ float32 or float64 (LAPACK's s and d routines; StableHLO's own cholesky and
 triangular_solve). Derivatives are those of the real case:
 
 * cholesky, triangular_solve, lu (square): exact wherever the factorization exists;
-* qr: m >= n with reduced Q, R (JAX's rule); other shapes raise NotImplementedError;
+* qr: any shape with reduced factors, and square ones complete (JAX's rules); tall
+  matrices with full_matrices raise NotImplementedError (Q's extra columns are not unique);
 * eigh: undefined at repeated eigenvalues (the rule divides by their differences);
 * svd: reduced factors with distinct nonzero singular values; full_matrices raises.
 
@@ -264,38 +265,64 @@ def _qr_abstract_eval(a: Aval, *, full_matrices: bool):
     return Aval(batch + (m, k), a.dtype), Aval(batch + (k, n), a.dtype)
 
 
-def _require_tall_qr(a, full_matrices: bool) -> None:
+def _require_differentiable_qr(a, full_matrices: bool) -> None:
     m, n = a.shape[-2:]
-    if m < n or (full_matrices and m != n):
-        raise NotImplementedError(f"the derivative of qr is implemented for m >= n with "
-                                  f"reduced factors, got shape {a.shape}, "
-                                  f"full_matrices={full_matrices}")
+    if full_matrices and m > n:
+        raise NotImplementedError(f"the derivative of qr with full_matrices (mode='complete') is "
+                                  f"not defined for tall matrices (the trailing columns of Q are "
+                                  f"not unique), got shape {a.shape}; use mode='reduced'")
 
 
-@qr_p.def_jvp
-def _qr_jvp(primals, tangents, outs, *, full_matrices):
-    (a,), (ta,) = primals, tangents
-    _require_tall_qr(a, full_matrices)
-    q, r = outs
+def _square_qr_jvp(q, r, ta):
+    """(dQ, dR) of A = QR with R square and invertible (m >= n, reduced)."""
     y = _solve(r, ta, left_side=False, lower=False)        # dA R^-1
     c = _mm(_mT(q), y)
     low = _creation.tril(c, -1)
     omega = _ew.sub(low, _mT(low))                          # Q^T dQ (skew-symmetric)
-    dq = _ew.add(_mm(q, _ew.sub(omega, c)), y)
-    dr = _mm(_ew.sub(c, omega), r)
-    return dq, dr
+    return _ew.add(_mm(q, _ew.sub(omega, c)), y), _mm(_ew.sub(c, omega), r)
+
+
+def _square_qr_vjp(q, r, ct_q, ct_r):
+    m_ = _ew.sub(_mm(ct_r, _mT(r)), _mm(_mT(q), ct_q))
+    n_ = _ew.sub(m_, _creation.tril(_ew.sub(m_, _mT(m_)), -1))
+    ct_y = _ew.add(ct_q, _mm(q, n_))
+    return _solve(r, ct_y, left_side=False, lower=False, transpose_a=True)
+
+
+def _split_wide(x, m: int):
+    """[X | Y] of a wide matrix: its leading m columns and the rest."""
+    n = x.shape[-1]
+    return _shape.slice_axis(x, x.ndim - 1, 0, m), _shape.slice_axis(x, x.ndim - 1, m, n)
+
+
+# Wide A = [X | Y] (m < n): Q, R_X = qr(X) and R = [R_X | Q^T Y], so the square rule gives
+# dQ and dR_X from dX, and dR_Y = dQ^T Y + Q^T dY; reverse mode is its transpose.
+@qr_p.def_jvp
+def _qr_jvp(primals, tangents, outs, *, full_matrices):
+    (a,), (ta,) = primals, tangents
+    _require_differentiable_qr(a, full_matrices)
+    q, r = outs
+    m, n = a.shape[-2:]
+    if m >= n:
+        return _square_qr_jvp(q, r, ta)
+    (_, y), (tx, ty), (rx, _) = _split_wide(a, m), _split_wide(ta, m), _split_wide(r, m)
+    dq, drx = _square_qr_jvp(q, rx, tx)
+    dry = _ew.add(_mm(_mT(dq), y), _mm(_mT(q), ty))
+    return dq, _shape.concatenate([drx, dry], axis=-1)
 
 
 @qr_p.def_vjp
 def _qr_vjp(cts, primals, outs, *, full_matrices):
     (a,) = primals
-    _require_tall_qr(a, full_matrices)
+    _require_differentiable_qr(a, full_matrices)
     ct_q, ct_r = cts
     q, r = outs
-    m_ = _ew.sub(_mm(ct_r, _mT(r)), _mm(_mT(q), ct_q))
-    n_ = _ew.sub(m_, _creation.tril(_ew.sub(m_, _mT(m_)), -1))
-    ct_y = _ew.add(ct_q, _mm(q, n_))
-    return (_solve(r, ct_y, left_side=False, lower=False, transpose_a=True),)
+    m, n = a.shape[-2:]
+    if m >= n:
+        return (_square_qr_vjp(q, r, ct_q, ct_r),)
+    (_, y), (rx, _), (ct_rx, ct_ry) = _split_wide(a, m), _split_wide(r, m), _split_wide(ct_r, m)
+    ct_x = _square_qr_vjp(q, rx, _ew.add(ct_q, _mm(y, _mT(ct_ry))), ct_rx)
+    return (_shape.concatenate([ct_x, _mm(q, ct_ry)], axis=-1),)
 
 
 qr_p.def_batch(_batch_front(qr_p))

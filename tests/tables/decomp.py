@@ -62,7 +62,8 @@ def _eigh_fixed(eigh):
 def _qr_fixed(qr):
     def f(x):
         q, r = qr(x)
-        d = _sign((r * _eye(r)).sum(-1))
+        k = r.shape[-2]
+        d = _sign((r[..., :, :k] * _eye(r[..., :, :k])).sum(-1))  # R's diagonal (square part)
         return q * d[..., None, :], r * d[..., :, None]
     return f
 
@@ -133,6 +134,7 @@ CASES = [
     _case("linalg_lu", L.lu, _scipy_lu, [(3, 3)]),
     _case("linalg_qr_reduced", _qr_fixed(L.qr), _qr_fixed(_np_qr), [(4, 3)]),
     _case("linalg_qr_square", _qr_fixed(L.qr), _qr_fixed(_np_qr), [(3, 3)], **LIGHT),
+    _case("linalg_qr_wide", _qr_fixed(L.qr), _qr_fixed(_np_qr), [(2, 4)], **LIGHT),
     _case("linalg_qr_wide_r", lambda x: nb.abs(L.qr(x, mode="r")),
           lambda x: np.abs(np.linalg.qr(x, mode="r")), [(2, 4)], **FORWARD),
     _case("linalg_eigh", _eigh_fixed(L.eigh), _eigh_fixed(np.linalg.eigh), [(3, 3)]),
