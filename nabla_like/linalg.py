@@ -156,7 +156,7 @@ def _lu_parts(a: _Tensor):
 def lu(a) -> tuple[_Tensor, _Tensor, _Tensor]:
     """LU decomposition with partial pivoting, as scipy.linalg.lu: a = P @ L @ U with P a
     permutation matrix, L [..., m, k] unit lower triangular and U [..., k, n] upper
-    (k = min(m, n)). Differentiable for square matrices.
+    (k = min(m, n)). Differentiable for every shape.
 
     Example:
         >>> p, l, u = nb.linalg.lu(nb.tensor([[1.0, 2.0], [3.0, 4.0]]))

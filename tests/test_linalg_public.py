@@ -179,6 +179,20 @@ def test_unsupported_gradients_say_so():
         nb.grad(lambda x: nb.sum(L.qr(x, mode="complete")[0]))(nb.tensor(TALL[0]))
 
 
+def test_rectangular_lu_derivatives_match_jax():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    jnp = jax.numpy
+    jax_lu = jax.vmap(jax.scipy.linalg.lu)  # a batch of matrices
+    for shape in [(2, 3, 5), (2, 5, 3)]:
+        a = np.random.default_rng(4).standard_normal(shape)
+        cts = [np.random.default_rng(k).standard_normal(f.shape) for k, f in enumerate(jax_lu(a)[1:])]
+        mine = nb.grad(lambda x: sum(nb.sum(f * nb.tensor(c)) for f, c in zip(L.lu(x)[1:], cts)))(
+            nb.tensor(a))
+        want = jax.grad(lambda x: sum(jnp.sum(f * c) for f, c in zip(jax_lu(x)[1:], cts)))(a)
+        close(mine.numpy(), np.asarray(want))
+
+
 def test_wide_qr_derivatives_match_jax():
     jax = pytest.importorskip("jax")
     jax.config.update("jax_enable_x64", True)

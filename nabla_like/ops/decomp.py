@@ -6,7 +6,7 @@ rule moves the vmapped axis to the front, where it is one more leading dim. Oper
 float32 or float64 (LAPACK's s and d routines; StableHLO's own cholesky and
 triangular_solve). Derivatives are those of the real case:
 
-* cholesky, triangular_solve, lu (square): exact wherever the factorization exists;
+* cholesky, triangular_solve, lu (any shape): exact wherever the factorization exists;
 * qr: any shape with reduced factors, and square ones complete (JAX's rules); tall
   matrices with full_matrices raise NotImplementedError (Q's extra columns are not unique);
 * eigh: undefined at repeated eigenvalues (the rule divides by their differences);
@@ -201,10 +201,24 @@ def _lu_abstract_eval(a: Aval):
     return a.strong(), Aval(batch + (min(m, n),), int32), Aval(batch + (m,), int32)
 
 
+def _pad_last2(x, rows: int, cols: int):
+    """x with `rows` zero rows and `cols` zero columns appended."""
+    lead = (0,) * (x.ndim - 2)
+    return _shape.pad_general(x, 0.0, lead + (0, 0), lead + (rows, cols))
+
+
 def _lu_factors(lu):
-    n = lu.shape[-1]
-    lower = _ew.add(_creation.tril(lu, -1), _eye(n, lu))
-    return lower, _creation.triu(lu)
+    """L [m, m] and U [n, n] of a packed [m, n] factorization, made square: L's columns past
+    k = min(m, n) are those of the identity, and so are U's rows past k (JAX's convention
+    for the derivative of rectangular lu; for square matrices, L and U themselves)."""
+    m, n = lu.shape[-2:]
+    k = min(m, n)
+    lower = _ew.add(_pad_last2(_creation.tril(_shape.slice_axis(lu, lu.ndim - 1, 0, k), -1), 0, m - k),
+                    _eye(m, lu))
+    upper = _pad_last2(_creation.triu(_shape.slice_axis(lu, lu.ndim - 2, 0, k)), n - k, 0)
+    if n > k:
+        upper = _ew.add(upper, _shape.pad_general(_eye(n - k, lu), 0.0, (k, k), (0, 0)))
+    return lower, upper
 
 
 def _permutation_matrix(perm, like):
@@ -214,17 +228,10 @@ def _permutation_matrix(perm, like):
     return _ew.cast(_ew.equal(_shape.expand_dims(perm, -1), cols), like.dtype)
 
 
-def _require_square_lu(a) -> None:
-    if a.shape[-1] != a.shape[-2]:
-        raise NotImplementedError(f"the derivative of lu is implemented for square matrices, "
-                                  f"got shape {a.shape}")
-
-
 @lu_p.def_jvp
 def _lu_jvp(primals, tangents, outs):
     # With X = L^-1 P dA U^-1: dL = L tril(X, -1), dU = triu(X) U (packed like lu).
     (a,), (ta,) = primals, tangents
-    _require_square_lu(a)
     lu, _, perm = outs
     lower, upper = _lu_factors(lu)
     x = _solve(lower, _mm(_permutation_matrix(perm, lu), ta), unit_diagonal=True)
@@ -235,8 +242,6 @@ def _lu_jvp(primals, tangents, outs):
 
 @lu_p.def_vjp
 def _lu_vjp(cts, primals, outs):
-    (a,) = primals
-    _require_square_lu(a)
     ct = cts[0]
     lu, _, perm = outs
     lower, upper = _lu_factors(lu)

@@ -132,6 +132,8 @@ CASES = [
     _case("linalg_slogdet", lambda x: tuple(L.slogdet(x + _eye(x))),
           lambda x: tuple(np.linalg.slogdet(x + _eye(x))), [(3, 3)], **LIGHT),
     _case("linalg_lu", L.lu, _scipy_lu, [(3, 3)]),
+    _case("linalg_lu_tall", L.lu, _scipy_lu, [(4, 2)], **LIGHT),
+    _case("linalg_lu_wide", L.lu, _scipy_lu, [(2, 4)], **LIGHT),
     _case("linalg_qr_reduced", _qr_fixed(L.qr), _qr_fixed(_np_qr), [(4, 3)]),
     _case("linalg_qr_square", _qr_fixed(L.qr), _qr_fixed(_np_qr), [(3, 3)], **LIGHT),
     _case("linalg_qr_wide", _qr_fixed(L.qr), _qr_fixed(_np_qr), [(2, 4)], **LIGHT),
