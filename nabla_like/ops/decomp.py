@@ -231,7 +231,7 @@ def _permutation_matrix(perm, like):
 @lu_p.def_jvp
 def _lu_jvp(primals, tangents, outs):
     # With X = L^-1 P dA U^-1: dL = L tril(X, -1), dU = triu(X) U (packed like lu).
-    (a,), (ta,) = primals, tangents
+    (ta,) = tangents
     lu, _, perm = outs
     lower, upper = _lu_factors(lu)
     x = _solve(lower, _mm(_permutation_matrix(perm, lu), ta), unit_diagonal=True)
