@@ -8,7 +8,7 @@ triangular_solve). Derivatives are those of the real case:
 
 * cholesky, triangular_solve, lu (any shape): exact wherever the factorization exists;
 * qr: any shape with reduced factors, and square ones complete (JAX's rules); tall
-  matrices with full_matrices raise NotImplementedError (Q's extra columns are not unique);
+  matrices with full_matrices raise UnsupportedError (Q's extra columns are not unique);
 * eigh: undefined at repeated eigenvalues (the rule divides by their differences);
 * svd: reduced factors with distinct nonzero singular values; full_matrices raises.
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from ..core import Primitive, bind
 from ..dtypes import float32, float64, int32
-from ..errors import DTypeError, ShapeError, raise_error
+from ..errors import DTypeError, ShapeError, UnsupportedError, raise_error
 from ..ir import Aval
 from ._common import batch_size, move_bdim
 
@@ -273,9 +273,9 @@ def _qr_abstract_eval(a: Aval, *, full_matrices: bool):
 def _require_differentiable_qr(a, full_matrices: bool) -> None:
     m, n = a.shape[-2:]
     if full_matrices and m > n:
-        raise NotImplementedError(f"the derivative of qr with full_matrices (mode='complete') is "
-                                  f"not defined for tall matrices (the trailing columns of Q are "
-                                  f"not unique), got shape {a.shape}; use mode='reduced'")
+        raise_error(UnsupportedError, "linalg.qr", f"the derivative with mode='complete' is not "
+                    f"defined for tall matrices (the trailing columns of Q are not unique), got "
+                    f"shape {a.shape}; use mode='reduced'")
 
 
 def _square_qr_jvp(q, r, ta):
@@ -394,8 +394,9 @@ def _svd_abstract_eval(a: Aval, *, full_matrices: bool, compute_uv: bool):
 
 def _svd_factors(a, outs, full_matrices, compute_uv):
     if full_matrices:
-        raise NotImplementedError("the derivative of svd is implemented for "
-                                  "full_matrices=False")
+        raise_error(UnsupportedError, "linalg.svd", "the derivative of the full U and V^T "
+                    "(full_matrices=True) is not defined (their extra columns are not unique); "
+                    "use full_matrices=False")
     if compute_uv:
         return outs
     return bind(svd_p, a, full_matrices=False, compute_uv=True)
