@@ -186,6 +186,32 @@ def test_transformer_encoder_layer_matches_torch(norm_first, batch_first):
         close(got_jit, theirs(torch.tensor(x)), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("average", [True, False])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_multihead_attention_weights_match_torch(average, batch_first):
+    torch.manual_seed(2)
+    theirs = torch.nn.MultiheadAttention(8, 2, batch_first=batch_first).eval()
+    ours = nb.nn.MultiheadAttention(8, 2, batch_first=batch_first)
+    _copy_torch(ours, theirs)
+    q = rng.standard_normal((2, 3, 8) if batch_first else (3, 2, 8)).astype(np.float32)
+    kv = rng.standard_normal((2, 5, 8) if batch_first else (5, 2, 8)).astype(np.float32)
+    pad = np.array([[False] * 5, [False, False, False, True, True]])
+    mask = np.triu(np.ones((3, 5), bool), 3)  # True: not attended (PyTorch)
+    with torch.no_grad():
+        out, w = theirs(torch.tensor(q), torch.tensor(kv), torch.tensor(kv), attn_mask=torch.tensor(mask),
+                        key_padding_mask=torch.tensor(pad), average_attn_weights=average)
+    got, got_w = ours(nb.tensor(q), nb.tensor(kv), nb.tensor(kv), attn_mask=nb.tensor(mask),
+                      key_padding_mask=nb.tensor(pad), average_attn_weights=average)
+    close(got, out, rtol=1e-4, atol=1e-5)
+    close(got_w, w, rtol=1e-4, atol=1e-6)
+    assert got_w.shape == ((2, 3, 5) if average else (2, 2, 3, 5))
+    # without the weights: the fused path, the same output
+    fused, none = ours(nb.tensor(q), nb.tensor(kv), nb.tensor(kv), attn_mask=nb.tensor(mask),
+                       key_padding_mask=nb.tensor(pad), need_weights=False)
+    assert none is None
+    close(fused, out, rtol=1e-4, atol=1e-5)
+
+
 def test_transformer_decoder_layer_and_attention_gradients_match_torch():
     torch.manual_seed(1)
     theirs = torch.nn.TransformerDecoderLayer(8, 2, dim_feedforward=16, dropout=0.0, batch_first=True)

@@ -444,7 +444,10 @@ class MultiheadAttention(Module):
     """Multi-head attention with PyTorch's parameters (in_proj_weight [3E, E],
     in_proj_bias, out_proj) and layout: [L, N, E] inputs, or [N, L, E] with
     batch_first=True. forward(query, key, value, attn_mask=None, key_padding_mask=None,
-    is_causal=False, need_weights=False) returns (output, None)."""
+    is_causal=False, need_weights=True, average_attn_weights=True) returns (output, weights),
+    as PyTorch's: the attention weights [N, L, S] averaged over heads, or [N, heads, L, S]
+    with average_attn_weights=False (after dropout, as PyTorch returns them); None with
+    need_weights=False, which runs the fused scaled_dot_product_attention instead."""
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  batch_first: bool = False, *, key=None):
@@ -465,10 +468,10 @@ class MultiheadAttention(Module):
             self.out_proj.bias = nb.zeros((embed_dim,))
 
     def forward(self, query, key, value, attn_mask=None, key_padding_mask=None,
-                is_causal: bool = False, need_weights: bool = False, rng=None):
-        if need_weights:
-            raise_error(UsageError, "MultiheadAttention", "need_weights=True is not supported; "
-                        "compute the weights with F.softmax of the scores")
+                is_causal: bool = False, need_weights: bool = True, average_attn_weights: bool = True,
+                rng=None):
+        need_weights = as_bool("MultiheadAttention", "need_weights", need_weights)
+        average_attn_weights = as_bool("MultiheadAttention", "average_attn_weights", average_attn_weights)
         q, k, v = (t if self.batch_first else nb.swapaxes(t, 0, 1) for t in (query, key, value))
         if q.ndim != 3:
             raise_error(ShapeError, "MultiheadAttention", f"expects 3-D inputs, got "
@@ -502,12 +505,23 @@ class MultiheadAttention(Module):
                 as_float = [nb.where(t, 0.0, -math.inf) if t.dtype.kind == "b" else t for t in (mask, pad)]
                 mask = as_float[0] + as_float[1]
         drop = self.dropout if self.training else 0.0
-        out = F.scaled_dot_product_attention(
-            qh, kh, vh, attn_mask=mask, dropout_p=drop,
-            dropout_key=_call_key("MultiheadAttention", q, rng) if drop else None)
+        drop_key = _call_key("MultiheadAttention", q, rng) if drop else None
+        weights = None
+        if need_weights:  # the weights themselves: scores, mask, softmax, dropout
+            scores = (qh @ nb.swapaxes(kh, -1, -2)) * (1.0 / math.sqrt(e // h))
+            if mask is not None:
+                scores = nb.where(mask, scores, -math.inf) if mask.dtype.kind == "b" else scores + mask
+            weights = nb.softmax(scores, axis=-1)
+            if drop:
+                weights = F.dropout(drop_key, weights, drop)
+            out = weights @ vh
+            weights = nb.mean(weights, axis=1) if average_attn_weights else weights
+        else:
+            out = F.scaled_dot_product_attention(qh, kh, vh, attn_mask=mask, dropout_p=drop,
+                                                 dropout_key=drop_key)
         out = nb.reshape(nb.transpose(out, (0, 2, 1, 3)), (n, L, e))
         out = self.out_proj(out)
-        return (out if self.batch_first else nb.swapaxes(out, 0, 1)), None
+        return (out if self.batch_first else nb.swapaxes(out, 0, 1)), weights
 
 
 def _transformer_activation(op: str, activation, d_model, nhead, dim_feedforward, dropout,
@@ -556,7 +570,7 @@ class TransformerEncoderLayer(Module):
 
         def sa(x):
             y, _ = self.self_attn(x, x, x, attn_mask=src_mask, key_padding_mask=src_key_padding_mask,
-                                  is_causal=is_causal, rng=k[0])
+                                  is_causal=is_causal, need_weights=False, rng=k[0])
             return self.dropout1(y, rng=k[1])
 
         def ff(x):
@@ -602,13 +616,13 @@ class TransformerDecoderLayer(Module):
 
         def sa(x):
             y, _ = self.self_attn(x, x, x, attn_mask=tgt_mask, key_padding_mask=tgt_key_padding_mask,
-                                  is_causal=tgt_is_causal, rng=k[0])
+                                  is_causal=tgt_is_causal, need_weights=False, rng=k[0])
             return self.dropout1(y, rng=k[1])
 
         def ca(x):
             y, _ = self.multihead_attn(x, memory, memory, attn_mask=memory_mask,
                                        key_padding_mask=memory_key_padding_mask,
-                                       is_causal=memory_is_causal, rng=k[2])
+                                       is_causal=memory_is_causal, need_weights=False, rng=k[2])
             return self.dropout2(y, rng=k[3])
 
         def ff(x):
