@@ -98,7 +98,7 @@ for kind, names in {
     "axes": "axes",
     "bool": "keepdims has_aux reverse endpoint retain_graph create_graph upper unit_diagonal "
             "left_side transpose_a full_matrices compute_uv symmetrize_input training "
-            "return_stats log_target is_causal count_include_pad prevent_cse requires_grad weak "
+            "return_stats log_target is_causal count_include_pad ceil_mode prevent_cse requires_grad weak "
             "set_to_none verbose show_graph holomorphic allow_int equal_nan descending stable largest "
             "sparse",
     "int": "n m k groups num chunks num_classes num_groups length max_steps cache_size "
@@ -151,7 +151,7 @@ SAMPLES.update({
     "nb.arange": S(0, 5, 1, dtype=nb.int32, kinds={"start": "float", "stop": "float",
                                                    "step": "float"}),
     "nb.asarray": S(np.ones(3), dtype=nb.float32),
-    "nb.avg_pool2d": S(X(1, 1, 4, 4), 2, stride=2, padding=0, count_include_pad=True,
+    "nb.avg_pool2d": S(X(1, 1, 4, 4), 2, stride=2, padding=0, ceil_mode=False, count_include_pad=True,
                        kinds={"padding": "intseq"}),
     "nb.backward": S(Fresh(lambda: nb.sum(nb.tensor([1.0], requires_grad=True) * 2.0)),
                      kinds={"outputs": "tensor"}, retain_graph=None, create_graph=False, show_graph=False),
@@ -242,7 +242,7 @@ SAMPLES.update({
     "nb.make_graph": S(f_sum, static_argnums=(), then=(X(3),)),
     "nb.map": S(lambda r: r * 2.0, X()),
     "nb.matmul": S(X(2, 3), X(3, 2)),
-    "nb.max_pool2d": S(X(1, 1, 4, 4), 2, stride=2, padding=0, dilation=1,
+    "nb.max_pool2d": S(X(1, 1, 4, 4), 2, stride=2, padding=0, dilation=1, ceil_mode=True,
                        kinds={"padding": "intseq"}),
     "nb.moveaxis": S(X(), 0, 1),
     "nb.ones": S(2, 3, dtype=nb.float32),

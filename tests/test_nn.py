@@ -319,18 +319,20 @@ def test_sequential_and_activation_modules():
 def test_conv_layers_match_torch_with_copied_weights():
     torch.manual_seed(2)
     theirs = torch.nn.Sequential(torch.nn.Conv2d(3, 6, 3, stride=2, padding=1, groups=3),
-                                 torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-                                 torch.nn.ConvTranspose2d(6, 4, 2, stride=2), torch.nn.AvgPool2d(2),
+                                 torch.nn.ReLU(), torch.nn.MaxPool2d(2, ceil_mode=True),
+                                 torch.nn.ConvTranspose2d(6, 4, 2, stride=2),
+                                 torch.nn.AvgPool2d(3, 2, 1, True, False),
                                  torch.nn.AdaptiveAvgPool2d(3), torch.nn.Flatten(), torch.nn.Linear(36, 2))
     ours = nb.nn.Sequential(nb.nn.Conv2d(3, 6, 3, stride=2, padding=1, groups=3), nb.nn.ReLU(),
-                            nb.nn.MaxPool2d(2), nb.nn.ConvTranspose2d(6, 4, 2, stride=2),
-                            nb.nn.AvgPool2d(2), nb.nn.AdaptiveAvgPool2d(3), nb.nn.Flatten(),
+                            nb.nn.MaxPool2d(2, ceil_mode=True), nb.nn.ConvTranspose2d(6, 4, 2, stride=2),
+                            nb.nn.AvgPool2d(3, 2, 1, True, False), nb.nn.AdaptiveAvgPool2d(3),
+                            nb.nn.Flatten(),
                             nb.nn.Linear(36, 2))
     assert list(ours.state_dict()) == list(theirs.state_dict())
     assert [tuple(t.shape) for t in ours.state_dict().values()] == \
         [tuple(t.shape) for t in theirs.state_dict().values()]
     _copy_torch(ours, theirs)
-    x = rng.standard_normal((2, 3, 16, 16)).astype(np.float32)
+    x = rng.standard_normal((2, 3, 17, 17)).astype(np.float32)  # odd: the ceil_mode windows
     ref = theirs(torch.tensor(x))
     close(ours(nb.tensor(x)), ref, rtol=1e-4, atol=1e-5)
     ref.sum().backward()

@@ -169,27 +169,32 @@ class ConvTranspose2d(_ConvNd):
 
 
 class MaxPool2d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
         super().__init__()
-        _pool_args(class_op(self), kernel_size, stride, padding, dilation)
+        op = class_op(self)
+        _pool_args(op, kernel_size, stride, padding, dilation)
         self.kernel_size, self.stride, self.padding, self.dilation = \
             kernel_size, stride, padding, dilation
+        self.ceil_mode = as_bool(op, "ceil_mode", ceil_mode)
 
     def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode)
 
 
 class AvgPool2d(Module):
-    def __init__(self, kernel_size, stride=None, padding=0, count_include_pad: bool = True):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad: bool = True):
         super().__init__()
         op = class_op(self)
         _pool_args(op, kernel_size, stride, padding)
-        count_include_pad = as_bool(op, "count_include_pad", count_include_pad)
-        self.kernel_size, self.stride, self.padding, self.count_include_pad = \
-            kernel_size, stride, padding, count_include_pad
+        self.count_include_pad = as_bool(op, "count_include_pad", count_include_pad)
+        self.ceil_mode = as_bool(op, "ceil_mode", ceil_mode)
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
     def forward(self, x):
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
 
 
 class AdaptiveAvgPool2d(Module):

@@ -726,7 +726,11 @@ def conv2d_transpose(x, w, bias=None, stride=1, padding=0, output_padding=0, dil
 # ---------------------------------------------------------------------------
 # Pooling
 # ---------------------------------------------------------------------------
-def _pool_args(op: str, x, kernel_size, stride, padding, dilation=1):
+def _pool_args(op: str, x, kernel_size, stride, padding, dilation=1, ceil_mode=False):
+    """Checks a pooling call and returns (x batched, whether it was unbatched, reduce_window
+    params, the user's padding per spatial dim). With `ceil_mode` the output size rounds up,
+    as PyTorch's does: the last window may hang past the padded input (the overhang is extra
+    high padding) but never starts inside the right padding."""
     x = to_tensor(x, op)
     if x.dtype.kind != "f":
         raise_error(DTypeError, op, f"expects a floating-point input, got {_short(x)}")
@@ -735,51 +739,78 @@ def _pool_args(op: str, x, kernel_size, stride, padding, dilation=1):
     strides = kernel if stride is None else _ints(op, "stride", stride, 2)
     pads = _ints(op, "padding", padding, 2, low=0)
     dilation = _ints(op, "dilation", dilation, 2)
+    ceil_mode = as_bool(op, "ceil_mode", ceil_mode)
     if any(2 * p > k for p, k in zip(pads, kernel)):
         raise_error(ShapeError, op, f"padding {pads} must be at most half of kernel_size {kernel}")
     pairs = tuple((p, p) for p in pads)
     _check_windows(op, x, "kernel_size", x.shape[2:], kernel, strides, pairs, (1, 1), dilation)
+    if ceil_mode:
+        pairs = tuple((p, p + _ceil_overhang(n, k, s, p, d))
+                      for n, k, s, p, d in zip(x.shape[2:], kernel, strides, pads, dilation))
     params = {"window_dimensions": (1, 1) + kernel, "window_strides": (1, 1) + strides,
               "padding": ((0, 0), (0, 0)) + pairs, "base_dilation": (1,) * 4,
               "window_dilation": (1, 1) + dilation}
-    return x, unbatched, params
+    return x, unbatched, params, pads
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1) -> Tensor:
+def _ceil_overhang(n: int, k: int, s: int, p: int, d: int) -> int:
+    """How far the last window of a ceil_mode pool reaches past the padded input (n + 2p)."""
+    span = n + 2 * p - _dilate(k, d)
+    count = -(-span // s) + 1
+    if (count - 1) * s >= n + p:  # a window starting in the right padding is dropped
+        count -= 1
+    return max(0, (count - 1) * s + _dilate(k, d) - (n + 2 * p))
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False) -> Tensor:
     """2-D max pooling with PyTorch's semantics over x [N, C, H, W] (or [C, H, W]): `stride`
-    defaults to `kernel_size`; padding (at most half the kernel) counts as -inf. The
-    gradient goes to the first maximum of each window.
+    defaults to `kernel_size`; padding (at most half the kernel) counts as -inf; `ceil_mode`
+    rounds the output size up (a last, partial window). The gradient goes to the first
+    maximum of each window.
 
     Example:
         >>> nb.max_pool2d(nb.ones((1, 3, 8, 8)), 2).shape
         (1, 3, 4, 4)
+        >>> nb.max_pool2d(nb.ones((1, 3, 7, 7)), 2, ceil_mode=True).shape
+        (1, 3, 4, 4)
     """
-    x, unbatched, params = _pool_args("max_pool2d", x, kernel_size, stride, padding, dilation)
+    x, unbatched, params, _ = _pool_args("max_pool2d", x, kernel_size, stride, padding, dilation,
+                                         ceil_mode)
     out = bind(reduce_window_max_p, x, **params)
     return _shape.squeeze(out, 0) if unbatched else out
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad: bool = True) -> Tensor:
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
     """2-D average pooling with PyTorch's semantics over x [N, C, H, W] (or [C, H, W]).
     With `count_include_pad` the zero padding counts in each window's size; without, each
-    window averages only the input cells it covers.
+    window averages only the input cells it covers. `ceil_mode` rounds the output size up;
+    a last, partial window divides by the cells it covers (padding included or not, as
+    above; the overhang past the padding never counts).
 
     Example:
         >>> nb.avg_pool2d(nb.ones((1, 1, 4, 4)), 2, padding=1, count_include_pad=False).shape
         (1, 1, 3, 3)
+        >>> nb.avg_pool2d(nb.arange(9.0).reshape(1, 1, 3, 3), 2, ceil_mode=True)
+        Tensor(
+        [[[[2.  3.5]
+           [6.5 8. ]]]] : f32[1,1,2,2]
+        )
     """
     count_include_pad = as_bool("avg_pool2d", "count_include_pad", count_include_pad)
-    x, unbatched, params = _pool_args("avg_pool2d", x, kernel_size, stride, padding)
+    x, unbatched, params, pads = _pool_args("avg_pool2d", x, kernel_size, stride, padding,
+                                            ceil_mode=ceil_mode)
     total = bind(reduce_window_sum_p, x, **params)
-    if count_include_pad:
-        out = _ew.div(total, float(math.prod(params["window_dimensions"])))
+    kernel, strides = params["window_dimensions"][2:], params["window_strides"][2:]
+    overhang = any(hi != p for (_, hi), p in zip(params["padding"][2:], pads))
+    if count_include_pad and not overhang:
+        out = _ew.div(total, float(math.prod(kernel)))
     else:  # the cells each window covers: a static count, per dim an outer product
         counts = np.ones((), np.float64)
-        for n, k, s, (lo, hi), m in zip(x.shape[2:], params["window_dimensions"][2:],
-                                        params["window_strides"][2:], params["padding"][2:],
-                                        total.shape[2:]):
-            starts = np.arange(m) * s - lo
-            counts = np.multiply.outer(counts, np.minimum(starts + k, n) - np.maximum(starts, 0))
+        for n, k, s, p, m in zip(x.shape[2:], kernel, strides, pads, total.shape[2:]):
+            starts = np.arange(m) * s - p
+            lo, hi = (-p, n + p) if count_include_pad else (0, n)
+            counts = np.multiply.outer(counts, np.minimum(starts + k, hi) - np.maximum(starts, lo))
         out = _ew.div(total, _constant(counts, x))
     return _shape.squeeze(out, 0) if unbatched else out
 

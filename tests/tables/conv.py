@@ -209,6 +209,10 @@ CASES = [
            lambda x: np_pool2d(x, "max", 2, 1, 1, dilation=2), [(1, 2, 5, 4)]),
     OpCase("max_pool2d_unbatched", lambda x: nb.max_pool2d(x, 2),
            lambda x: np_pool2d(x[None], "max", 2, 2, 0)[0], [(2, 4, 5)], vmap=False),
+    OpCase("max_pool2d_ceil", lambda x: nb.max_pool2d(x, 2, ceil_mode=True),  # rows: 5 -> 3 windows
+           lambda x: np_reduce_window(x, np.max, -np.inf, (1, 1, 2, 2), (1, 1, 2, 2),
+                                      ((0, 0), (0, 0), (0, 1), (0, 0)), (1,) * 4, (1,) * 4),
+           [(2, 2, 5, 6)]),
     OpCase("avg_pool2d", lambda x: nb.avg_pool2d(x, 3, 2, 1),
            lambda x: np_pool2d(x, "avg", 3, 2, 1), [(2, 2, 5, 6)]),
     OpCase("avg_pool2d_exclude_pad", lambda x: nb.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
