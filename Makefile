@@ -1,7 +1,9 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   -- the main job: a digit classifier trained three ways (about 1 min of set-up)
 #   make test   -- the test suite (JAX and PyTorch are installed there only as oracles)
-# `make test-fast` runs a quick subset; `make tour` walks through the engine section by section.
+# `make test-fast` runs a quick subset; `make tour` walks through the engine section by section;
+# `make features` measures the feature table against JAX, PyTorch and Nabla; `make docs`
+# rewrites the API reference.
 # `make bench` runs the side-by-side benchmarks (nabla_like without jax; JAX and PyTorch
 # in venvs of their own).
 
@@ -12,7 +14,9 @@ JAX_VENV := .venv-jax
 TORCH_VENV := .venv-torch
 PIP_FLAGS := -q --disable-pip-version-check
 
-.PHONY: demo tour test test-fast notebooks bench clean
+NABLA_VENV := .venv-nabla
+
+.PHONY: demo tour test test-fast notebooks bench features docs clean
 
 $(VENV)/.stamp: pyproject.toml
 	@echo "== setting up $(VENV): nabla_like with jaxlib, scikit-learn, tqdm (about a minute, once)"
@@ -64,5 +68,23 @@ bench: $(VENV)/.bench-stamp $(JAX_VENV)/.stamp $(TORCH_VENV)/.stamp
 	$(VENV)/bin/python benchmarks/run.py --nabla-python $(VENV)/bin/python \
 		--jax-python $(JAX_VENV)/bin/python --torch-python $(TORCH_VENV)/bin/python
 
+# Nabla (nabla-ml) for the feature table: its newest releases need a nightly of Modular's
+# `max` that PyPI does not carry, so this is the newest pair that installs from PyPI.
+$(NABLA_VENV)/.stamp:
+	$(PYTHON) -m venv $(NABLA_VENV)
+	$(NABLA_VENV)/bin/pip install $(PIP_FLAGS) numpy "max==25.7.0"
+	$(NABLA_VENV)/bin/pip install $(PIP_FLAGS) --no-deps "nabla-ml==25.10271359"
+	touch $@
+
+# The feature table: each capability probed in each library (benchmarks/results/features.md).
+features: $(VENV)/.stamp $(JAX_VENV)/.stamp $(TORCH_VENV)/.stamp $(NABLA_VENV)/.stamp
+	$(VENV)/bin/python benchmarks/features.py --nabla-python $(VENV)/bin/python \
+		--jax-python $(JAX_VENV)/bin/python --torch-python $(TORCH_VENV)/bin/python \
+		--nabla-ml-python $(NABLA_VENV)/bin/python
+
+# The API reference, docs/api.md, from the docstrings (the tests check that it is current).
+docs: $(VENV)/.stamp
+	$(VENV)/bin/python docs/make_api.py
+
 clean:
-	rm -rf $(VENV) $(TEST_VENV) $(JAX_VENV) $(TORCH_VENV) *.egg-info
+	rm -rf $(VENV) $(TEST_VENV) $(JAX_VENV) $(TORCH_VENV) $(NABLA_VENV) *.egg-info

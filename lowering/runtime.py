@@ -84,7 +84,18 @@ def _sharding_class():
 
 
 class Device:
-    """One PJRT device (a CPU, or a GPU when a CUDA plugin is present)."""
+    """One PJRT device (a CPU, or a GPU when a CUDA plugin is present): what `t.device`
+    returns and what `device=`, `t.to(...)` and `nb.default_device(...)` accept. Devices
+    are made once per process (get them from `nb.device` / `nb.devices`), named
+    "platform:index", and compare equal by platform and index.
+
+    Example:
+        >>> d = nb.device("cpu:0")
+        >>> d, d.platform, d.index
+        (Device(cpu:0), 'cpu', 0)
+        >>> nb.tensor([1.0, 2.0], device=d).device == d
+        True
+    """
 
     def __init__(self, platform: str, index: int, pjrt_device, client):
         self.platform = platform

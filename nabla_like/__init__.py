@@ -50,7 +50,18 @@ __version__ = "0.1.0"
 
 
 def clear_caches() -> None:
-    """Drop every compiled program (lazy programs and jit executables)."""
+    """Drop every compiled program (lazy programs, eager kernels and jit executables), as
+    jax.clear_caches; later calls compile again. Frees their memory; results are unchanged.
+
+    Example:
+        >>> f = nb.jit(lambda x: x + 1)
+        >>> f(nb.ones(2))
+        Tensor([2. 2.] : f32[2])
+        >>> nb.clear_caches()
+        >>> s = nb.compile_stats()
+        >>> s.jit_signatures, s.kernels, s.fused_programs
+        (0, 0, 0)
+    """
     from .jit import clear_jit_caches
     from .transforms.graphs import clear_rewrite_cache
     ProgramCache.clear()

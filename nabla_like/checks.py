@@ -66,7 +66,18 @@ def finite_diff(f: Callable, x, method: str = "central", eps: float = 1e-4):
 
 @dataclasses.dataclass
 class GradientCheckResult:
-    """Outcome of check_gradient: truthy when every compared element is within tolerance."""
+    """Outcome of check_gradient / check_gradients: truthy when every compared element is
+    within tolerance. `max_abs_error` and `max_rel_error` are the worst errors seen,
+    `num_checked` / `num_failed` count the compared elements, `failures` describes each
+    failed comparison (the check, the index, the value got and expected).
+
+    Example:
+        >>> res = nb.check_gradient(lambda x: nb.sum(x ** 3), nb.tensor([1.0, 2.0]))
+        >>> bool(res), res.num_checked, res.num_failed, res.failures
+        (True, 3, 0, [])
+        >>> res
+        GradientCheckResult(passed: 3 checked, 0 failed, max_abs_error=..., max_rel_error=...)
+    """
     passed: bool
     max_abs_error: float
     max_rel_error: float
@@ -202,8 +213,16 @@ def check_gradient(f: Callable, *args, eps: float | None = None, atol: float | N
 
 
 def check_gradients(f: Callable, args: Sequence, **kwargs) -> GradientCheckResult:
-    """check_gradient for a function of several inputs given as a sequence. (It returns a
-    result to inspect, failed or not; `check_grads` raises instead.)"""
+    """check_gradient for a function of several inputs given as a sequence: `f(*args)` is
+    checked with respect to every argument, with check_gradient's options. (It returns a
+    result to inspect, failed or not; `check_grads` raises instead.)
+
+    Example:
+        >>> f = lambda x, y: nb.sum(x * nb.sin(y))
+        >>> res = nb.check_gradients(f, (nb.tensor([0.5, 1.0]), nb.tensor([2.0, 3.0])))
+        >>> res.passed, res.num_checked
+        (True, 5)
+    """
     as_callable("check_gradients", "f", f)
     if not isinstance(args, (tuple, list)):
         raise_error(ArgumentError, "check_gradients", f"args must be a tuple or list of f's "
@@ -379,6 +398,11 @@ def check_grads(f: Callable, args, order: int = 1, modes: Sequence[str] = ("fwd"
 
     Example:
         >>> nb.check_grads(lambda x: nb.sum(nb.sin(x) * x), (nb.tensor([0.5, 1.0]),), order=2)
+        >>> bad = nb.custom_vjp(nb.sin).defvjp(lambda x: (nb.sin(x), x), lambda x, g: (g * x,))
+        >>> nb.check_grads(bad, (nb.tensor([0.5, 1.0]),), modes="rev")  # g * x is not g * cos(x)
+        Traceback (most recent call last):
+            ...
+        nabla_like.errors.GradCheckError: check_grads: VJP (order 1) cotangent: 2 of 2 elements ...
     """
     op = "check_grads"
     as_callable(op, "f", f)

@@ -267,7 +267,15 @@ def grad_recording(ctx: Context) -> bool:
 
 def grad_enabled() -> bool:
     """Whether eager operations record gradient history in this thread (False inside
-    `nb.no_grad()`)."""
+    `nb.no_grad()`, True again inside `nb.enable_grad()`), as torch.is_grad_enabled.
+
+    Example:
+        >>> nb.grad_enabled()
+        True
+        >>> with nb.no_grad():
+        ...     nb.grad_enabled()
+        False
+    """
     return grad_recording(_tls.stack[-1])
 
 
@@ -308,7 +316,18 @@ class no_grad(_SetGradMode):
 
 
 class enable_grad(_SetGradMode):
-    """Context manager and decorator: record gradient history again inside no_grad."""
+    """Context manager and decorator: record gradient history again inside no_grad, as
+    torch.enable_grad. The mode belongs to the thread that enters it.
+
+    Example:
+        >>> w = nb.tensor([1.0, 2.0], requires_grad=True)
+        >>> with nb.no_grad():
+        ...     with nb.enable_grad():
+        ...         y = nb.sum(w * w)
+        >>> y.backward()
+        >>> w.grad
+        Tensor([2. 4.] : f32[2])
+    """
 
     def __init__(self):
         super().__init__(True)

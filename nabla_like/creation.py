@@ -272,7 +272,15 @@ def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
 
     Example:
         >>> nb.tensor([[1, 2], [3, 4]], dtype=nb.float32)
+        Tensor(
+        [[1. 2.]
+         [3. 4.]] : f32[2,2]
+        )
+        >>> nb.tensor(np.array([1.0, 2.0])), nb.tensor(3)
+        (Tensor([1. 2.] : f64[2]), Tensor(3 : i32[]))
         >>> w = nb.tensor([0.5, -1.0], requires_grad=True)
+        >>> w.requires_grad
+        True
     """
     dtype = _dtype_arg("tensor", dtype)
     flag = as_bool("tensor", "requires_grad", requires_grad)

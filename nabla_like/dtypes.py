@@ -13,7 +13,15 @@ from .errors import DTypeError, raise_error
 
 
 class DType:
-    """An element type. Compares equal to NumPy dtypes and names of the same type."""
+    """An element type. Compares equal to NumPy dtypes and names of the same type; the
+    dtypes are also its members (`nb.DType.float32 is nb.float32`), as in Nabla and MAX.
+
+    Example:
+        >>> nb.DType.float32 is nb.float32, nb.float32 == "float32", nb.float32 == np.float32
+        (True, True, True)
+        >>> nb.bfloat16.itemsize, nb.bfloat16.is_floating, nb.int8.is_integer
+        (2, True, True)
+    """
 
     __slots__ = ("name", "short", "np", "mlir", "kind", "bits")
 
@@ -205,8 +213,24 @@ def scalar_dtype(x) -> DType:
 
 
 def finfo(dtype) -> ml_dtypes.finfo:
+    """Machine limits of a float dtype (`eps`, `max`, `tiny`, `bits`...), as np.finfo; also
+    for bfloat16, through ml_dtypes. Accepts any dtype-like.
+
+    Example:
+        >>> float(nb.finfo(nb.float16).eps), float(nb.finfo("bfloat16").eps)
+        (0.0009765625, 0.0078125)
+        >>> float(nb.finfo(nb.float32).max)
+        3.4028234663852886e+38
+    """
     return ml_dtypes.finfo(as_dtype(dtype).np)
 
 
 def iinfo(dtype) -> ml_dtypes.iinfo:
+    """Machine limits of an integer dtype (`min`, `max`, `bits`), as np.iinfo. Accepts any
+    dtype-like.
+
+    Example:
+        >>> nb.iinfo(nb.int8).min, nb.iinfo(nb.int8).max, nb.iinfo("uint16").max
+        (-128, 127, 65535)
+    """
     return ml_dtypes.iinfo(as_dtype(dtype).np)

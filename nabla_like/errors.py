@@ -38,8 +38,17 @@ _raw_traceback = BaseException.__traceback__  # the C-level attribute the proper
 class NablaError(Exception):
     """Base class of every error nabla_like raises for bad input.
 
+    Each subclass is also the builtin a Python user would expect (`ShapeError` is a
+    `ValueError`, `DTypeError` a `TypeError`...), so either can be caught.
     `__traceback__` reads without this library's frames (see the module docstring);
     the interpreter and `with_traceback` still see and set the full one.
+
+    Example:
+        >>> try:
+        ...     nb.ones(3) + nb.ones(4)
+        ... except ValueError as e:
+        ...     print(type(e).__name__, isinstance(e, nb.NablaError))
+        ShapeError True
     """
 
     @property
@@ -52,67 +61,182 @@ class NablaError(Exception):
 
 
 class ShapeError(NablaError, ValueError):
-    """Operand shapes do not fit the operation (broadcasting, reshape, matmul...)."""
+    """Operand shapes do not fit the operation (broadcasting, reshape, matmul...).
+
+    Example:
+        >>> nb.ones(3) + nb.ones(4)
+        Traceback (most recent call last):
+            ...
+        nabla_like.errors.ShapeError: add: operands could not be broadcast together: f32[3], f32[4] ...
+    """
 
 
 class AxisError(NablaError, ValueError, IndexError):
-    """An axis argument is out of range or repeated."""
+    """An axis argument is out of range or repeated.
+
+    Example:
+        >>> nb.sum(nb.ones((2, 3)), axis=2)
+        Traceback (most recent call last):
+            ...
+        nabla_like.errors.AxisError: sum: axis 2 is out of range for a tensor of rank 2...
+    """
 
 
 class DTypeError(NablaError, TypeError):
-    """An unknown dtype, or a dtype the operation does not accept."""
+    """An unknown dtype, or a dtype the operation does not accept.
+
+    Example:
+        >>> nb.zeros(2, dtype="float8")
+        Traceback (most recent call last):
+            ...
+        nabla_like.errors.DTypeError: zeros: unknown dtype 'float8'; expected one of bool, ...
+    """
 
 
 class IndexingError(NablaError, IndexError):
-    """A bad index: out of range, wrong type or too many indices."""
+    """A bad index: out of range, wrong type or too many indices.
+
+    Example:
+        >>> nb.ones(3)[5]
+        Traceback (most recent call last):
+            ...
+        nabla_like.errors.IndexingError: getitem: index 5 is out of bounds for axis 0 with size 3 ...
+    """
 
 
 class ConcretizationError(NablaError, TypeError):
-    """A traced (abstract) value was used where a concrete Python value is needed."""
+    """A traced (abstract) value was used where a concrete Python value is needed.
+
+    Example:
+        >>> nb.jit(lambda x: x if x > 0 else -x)(nb.tensor(1.0))
+        Traceback (most recent call last):
+            ...
+        nabla_like.errors.ConcretizationError: bool: the value of a traced tensor bool[] is not known ...
+    """
 
 
 class TracerLeakError(NablaError, RuntimeError):
-    """A traced value escaped the transform that created it and was used later."""
+    """A traced value escaped the transform that created it and was used later.
+
+    Example:
+        >>> leaked = []
+        >>> nb.jit(lambda x: leaked.append(x) or x * 2)(nb.ones(2))
+        Tensor([2. 2.] : f32[2])
+        >>> leaked[0] + 1
+        Traceback (most recent call last):
+            ...
+        nabla_like.errors.TracerLeakError: add: a traced value f32[2] from a finished jit was used ...
+    """
 
 
 class TransformError(NablaError, ValueError):
-    """Bad arguments to a transform: argnums, wrt, in_axes, axis sizes..."""
+    """Bad arguments to a transform: argnums, wrt, in_axes, axis sizes...
+
+    Example:
+        >>> nb.grad(lambda x: x, argnums=3)(nb.tensor(1.0))
+        Traceback (most recent call last):
+            ...
+        nabla_like.errors.TransformError: grad: argnums=3 is out of range: <lambda> takes 1 positional ...
+    """
 
 
 class GradError(NablaError, TypeError):
-    """grad of a non-scalar, integer or otherwise non-differentiable output."""
+    """grad of a non-scalar, integer or otherwise non-differentiable output.
+
+    Example:
+        >>> nb.grad(lambda x: x * 2)(nb.ones(3))
+        Traceback (most recent call last):
+            ...
+        nabla_like.errors.GradError: grad: grad requires a scalar output, got f32[3]; ...
+    """
 
 
 class BackwardError(NablaError, RuntimeError):
-    """Misuse of the imperative backward() API (freed graph, missing cotangent...)."""
+    """Misuse of the imperative backward() API (freed graph, missing cotangent...).
+
+    Example:
+        >>> nb.ones(2).backward()
+        Traceback (most recent call last):
+            ...
+        nabla_like.errors.BackwardError: backward: the output f32[2] does not require grad: ...
+    """
 
 
 class DeviceError(NablaError, ValueError):
-    """An unknown or unavailable device."""
+    """An unknown or unavailable device.
+
+    Example:
+        >>> nb.device("tpu")
+        Traceback (most recent call last):
+            ...
+        nabla_like.errors.DeviceError: device: no 'tpu' device is available ...
+    """
 
 
 class JitError(NablaError, TypeError):
-    """Bad arguments to jit (unhashable static arguments, ...)."""
+    """Bad arguments to jit (unhashable static arguments, ...).
+
+    Example:
+        >>> nb.jit(lambda x, n: x * n, static_argnums=1)(nb.ones(2), [2])
+        Traceback (most recent call last):
+            ...
+        nabla_like.errors.JitError: jit: static argument 1 of type list is not hashable, ...
+    """
 
 
 class UsageError(NablaError, TypeError):
-    """A Tensor used in a way Python's protocols reject (len() of a 0-d tensor, ...)."""
+    """A Tensor used in a way Python's protocols reject (len() of a 0-d tensor, ...).
+
+    Example:
+        >>> len(nb.tensor(1.0))
+        Traceback (most recent call last):
+            ...
+        nabla_like.errors.UsageError: len: len() of a 0-d tensor...
+    """
 
 
 class TreeError(NablaError, ValueError):
-    """Pytrees whose structures do not match."""
+    """Pytrees whose structures do not match.
+
+    Example:
+        >>> nb.tree.map(lambda a, b: a + b, (1, 2), (1,))
+        Traceback (most recent call last):
+            ...
+        nabla_like.errors.TreeError: tree.map: tree structures differ: TreeDef((*, *)) and TreeDef((*,))...
+    """
 
 
 class ArgumentError(NablaError, TypeError):
-    """A non-tensor argument of the wrong type (a float axis, a string shape, a list flag...)."""
+    """A non-tensor argument of the wrong type (a float axis, a string shape, a list flag...).
+
+    Example:
+        >>> nb.sum(nb.ones(3), axis=0.5)
+        Traceback (most recent call last):
+            ...
+        nabla_like.errors.ArgumentError: sum: axis must be an int, a tuple of ints or None, got 0.5...
+    """
 
 
 class ArgumentValueError(NablaError, ValueError):
-    """A non-tensor argument of the right type whose value the function does not accept."""
+    """A non-tensor argument of the right type whose value the function does not accept.
+
+    Example:
+        >>> nb.var(nb.ones(3), ddof=1, correction=0)
+        Traceback (most recent call last):
+            ...
+        nabla_like.errors.ArgumentValueError: var: ddof=1.0 and correction=0.0 disagree; ...
+    """
 
 
 class RangeError(NablaError, OverflowError):
-    """A Python number that does not fit the dtype it is converted to."""
+    """A Python number that does not fit the dtype it is converted to.
+
+    Example:
+        >>> nb.tensor(300, dtype=nb.uint8)
+        Traceback (most recent call last):
+            ...
+        nabla_like.errors.RangeError: tensor: Python integer 300 out of bounds for uint8...
+    """
 
 
 class GradNotFilledWarning(UserWarning):
@@ -120,19 +244,51 @@ class GradNotFilledWarning(UserWarning):
 
 
 class CompileError(NablaError, RuntimeError):
-    """XLA refused a program. This is a bug in nabla_like, never the user's input."""
+    """XLA refused a program. This is a bug in nabla_like, never the user's input.
+
+    Raised by jit and by eager execution when XLA cannot lower or compile the program
+    they built (no valid input raises it on purpose); a `RuntimeError`.
+
+    Example:
+        >>> issubclass(nb.CompileError, nb.NablaError), issubclass(nb.CompileError, RuntimeError)
+        (True, True)
+    """
 
 
 class UnsupportedError(NablaError, NotImplementedError):
-    """A request for something nabla_like does not implement (complex numbers, ...)."""
+    """A request for something nabla_like does not implement (complex numbers, ...).
+
+    Example:
+        >>> nb.grad(nb.sin, holomorphic=True)(nb.tensor(1.0))
+        Traceback (most recent call last):
+            ...
+        nabla_like.errors.UnsupportedError: grad: holomorphic=True differentiates complex functions ...
+    """
 
 
 class GradCheckError(NablaError, AssertionError):
-    """check_grads found a derivative that disagrees with its reference."""
+    """check_grads found a derivative that disagrees with its reference.
+
+    Example:
+        >>> f = nb.custom_jvp(nb.sin)
+        >>> _ = f.defjvp(lambda p, t: (nb.sin(p[0]), t[0]))  # wrong: sin' is cos
+        >>> nb.check_grads(f, (nb.tensor(1.0),), modes=("fwd",))
+        Traceback (most recent call last):
+            ...
+        nabla_like.errors.GradCheckError: check_grads: JVP (order 1) tangent: 1 of 1 element differ; ...
+    """
 
 
 class OutOfMemoryError(NablaError, MemoryError):
-    """The device (or host) could not allocate the memory a computation needs."""
+    """The device (or host) could not allocate the memory a computation needs.
+
+    Raised when a program runs (or a result is read) and an allocation fails; the message
+    names the largest array of the program and the op that makes it. A `MemoryError`.
+
+    Example:
+        >>> issubclass(nb.OutOfMemoryError, nb.NablaError), issubclass(nb.OutOfMemoryError, MemoryError)
+        (True, True)
+    """
 
 
 def _is_library_file(filename: str) -> bool:

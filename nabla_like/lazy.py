@@ -242,7 +242,19 @@ class ProgramCache:
     makes (fused programs and op-by-op kernels alike), `hits` every run of one already
     compiled; `fused_compiles`/`kernel_compiles` split the misses. `fused_runs` counts
     programs run as one executable (a fused program, or the kernel of a one-node program),
-    `op_by_op_runs` programs run node by node on kernels."""
+    `op_by_op_runs` programs run node by node on kernels. The counts are class attributes
+    (process-wide, read them as differences); `clear()` drops every cached program.
+
+    Example:
+        >>> x = nb.ones((3,))
+        >>> for _ in range(3):                 # op by op, then compiled as one program
+        ...     y = (x * 2 + 1).numpy()
+        >>> hits = nb.ProgramCache.hits
+        >>> (x * 2 + 1).numpy()                # the same structure: its program is reused
+        array([3., 3., 3.], dtype=float32)
+        >>> nb.ProgramCache.hits - hits, nb.ProgramCache.size() > 0
+        (1, True)
+    """
 
     hits = 0
     misses = 0
@@ -272,7 +284,17 @@ class ProgramCache:
 
 class CompileStats:
     """A snapshot of the compilations this process made and the caches that hold them
-    (see `compile_stats`). Subtracting two snapshots gives the counts in between."""
+    (see `compile_stats` for the fields). Subtracting two snapshots gives the counts in
+    between (the cache sizes are the later snapshot's).
+
+    Example:
+        >>> before = nb.compile_stats()
+        >>> f = nb.jit(lambda x: x * 3 + 1)
+        >>> f(nb.ones(2)), f(nb.ones(2))      # traced and compiled once, run twice
+        (Tensor([4. 4.] : f32[2]), Tensor([4. 4.] : f32[2]))
+        >>> (nb.compile_stats() - before).jit_compiles
+        1
+    """
 
     _COUNTS = ("compiles", "compile_seconds", "jit_compiles", "fused_compiles",
                "kernel_compiles", "executions", "fused_runs", "op_by_op_runs")

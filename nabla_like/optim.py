@@ -2,14 +2,22 @@
 
 Functional, over pytrees (modules included), jit-friendly:
 
-    >>> opt = nb.optim.Adam(lr=1e-3)
+    >>> params = {"w": nb.tensor([1.0, -1.0])}
+    >>> opt = nb.optim.SGD(lr=0.1)
     >>> state = opt.init(params)
+    >>> grads = nb.grad(lambda p: nb.sum(p["w"] ** 2))(params)
     >>> params, state = opt.update(grads, state, params)
+    >>> params["w"]
+    Tensor([ 0.8 -0.8] : f32[2])
 
 Stateful, PyTorch-style, updating the parameters' values in place from their `.grad`:
 
+    >>> model = nb.nn.Linear(2, 1)
     >>> opt = nb.optim.AdamW(model.parameters(), lr=1e-3)
-    >>> loss.backward(); opt.step(); opt.zero_grad()
+    >>> loss = nb.sum(model(nb.ones((3, 2))) ** 2)
+    >>> loss.backward(); _ = opt.step(); opt.zero_grad()
+    >>> model.weight.grad is None
+    True
 
 `lr` is a number or a schedule (a function of the step count: `cosine_decay`,
 `warmup_cosine`, ...). Functional updates leave the buffers of modules alone
@@ -145,12 +153,25 @@ def _float_step(step):
 
 
 def constant(lr: float) -> Callable:
+    """The schedule that is `lr` at every step (what a plain number as `lr` means).
+
+    Example:
+        >>> sched = nb.optim.constant(0.1)
+        >>> sched(0), sched(1000)
+        (0.1, 0.1)
+    """
     lr = _non_negative("nb.optim.constant", "lr", lr)
     return lambda step: lr
 
 
 def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Callable:
-    """lr * gamma ** (step // step_size) (PyTorch's StepLR, counted in optimizer steps)."""
+    """lr * gamma ** (step // step_size) (PyTorch's StepLR, counted in optimizer steps).
+
+    Example:
+        >>> sched = nb.optim.step_decay(0.1, step_size=10, gamma=0.5)
+        >>> [round(sched(s), 4) for s in (0, 9, 10, 25)]
+        [0.1, 0.1, 0.05, 0.025]
+    """
     op = "nb.optim.step_decay"
     lr, step_size = _non_negative(op, "lr", lr), as_int(op, "step_size", step_size, min=1)
     gamma = as_float(op, "gamma", gamma)
@@ -158,13 +179,27 @@ def step_decay(lr: float, step_size: int, gamma: float = 0.1) -> Callable:
 
 
 def exponential_decay(lr: float, gamma: float) -> Callable:
+    """lr * gamma ** step (PyTorch's ExponentialLR, counted in optimizer steps).
+
+    Example:
+        >>> sched = nb.optim.exponential_decay(1.0, gamma=0.9)
+        >>> [round(sched(s), 4) for s in (0, 1, 2)]
+        [1.0, 0.9, 0.81]
+    """
     op = "nb.optim.exponential_decay"
     lr, gamma = _non_negative(op, "lr", lr), as_float(op, "gamma", gamma)
     return lambda step: lr * gamma ** _float_step(step)
 
 
 def cosine_decay(lr: float, total_steps: int, final_lr: float = 0.0) -> Callable:
-    """From lr to final_lr along half a cosine over total_steps, then final_lr."""
+    """From lr to final_lr along half a cosine over total_steps, then final_lr (PyTorch's
+    CosineAnnealingLR without restarts). Works on Python ints and on step tensors (jit).
+
+    Example:
+        >>> sched = nb.optim.cosine_decay(1.0, total_steps=100, final_lr=0.1)
+        >>> [round(sched(s), 4) for s in (0, 50, 100, 200)]
+        [1.0, 0.55, 0.1, 0.1]
+    """
     op = "nb.optim.cosine_decay"
     lr, total_steps = _non_negative(op, "lr", lr), as_int(op, "total_steps", total_steps, min=1)
     final_lr = _non_negative(op, "final_lr", final_lr)
@@ -177,7 +212,13 @@ def cosine_decay(lr: float, total_steps: int, final_lr: float = 0.0) -> Callable
 
 def linear_warmup(schedule, warmup_steps: int) -> Callable:
     """`schedule` (a number or a schedule) scaled by a linear ramp that reaches 1 at
-    warmup_steps."""
+    warmup_steps.
+
+    Example:
+        >>> sched = nb.optim.linear_warmup(0.1, warmup_steps=4)
+        >>> [round(sched(s), 4) for s in range(5)]
+        [0.025, 0.05, 0.075, 0.1, 0.1]
+    """
     op = "nb.optim.linear_warmup"
     schedule = _lr_arg(op, "schedule", schedule)
     warmup_steps = as_int(op, "warmup_steps", warmup_steps, min=0)
@@ -189,7 +230,14 @@ def linear_warmup(schedule, warmup_steps: int) -> Callable:
 
 
 def warmup_cosine(lr: float, warmup_steps: int, total_steps: int, final_lr: float = 0.0) -> Callable:
-    """Linear warmup to lr, then cosine decay to final_lr by total_steps."""
+    """Linear warmup to lr over warmup_steps, then cosine decay to final_lr by
+    total_steps (the usual transformer schedule).
+
+    Example:
+        >>> sched = nb.optim.warmup_cosine(1.0, warmup_steps=2, total_steps=10)
+        >>> [round(sched(s), 4) for s in (0, 1, 2, 6, 10)]
+        [0.5, 1.0, 1.0, 0.5, 0.0]
+    """
     op = "nb.optim.warmup_cosine"
     lr, final_lr = _non_negative(op, "lr", lr), _non_negative(op, "final_lr", final_lr)
     warmup_steps = as_int(op, "warmup_steps", warmup_steps, min=0)
@@ -211,13 +259,26 @@ def warmup_cosine(lr: float, warmup_steps: int, total_steps: int, final_lr: floa
 # Clipping
 # ---------------------------------------------------------------------------
 def global_norm(tree) -> Tensor:
-    """sqrt of the sum of squares of every leaf of `tree`."""
+    """sqrt of the sum of squares of every leaf of `tree` (the norm of all of it as one
+    vector), in float32.
+
+    Example:
+        >>> nb.optim.global_norm({"w": nb.tensor([3.0, 0.0]), "b": nb.tensor(4.0)})
+        Tensor(5. : f32[])
+    """
     leaves = _leaves("nb.optim.global_norm", "tree", tree)
     return nb.sqrt(sum(nb.sum(nb.square(nb.cast(t, nb.float32))) for t in leaves))
 
 
 def clip_by_global_norm(grads, max_norm: float):
-    """`grads` scaled by min(1, max_norm / global_norm(grads)) (functional)."""
+    """`grads` scaled by min(1, max_norm / global_norm(grads)) (functional, as optax's
+    clip_by_global_norm): the direction kept, the norm at most max_norm.
+
+    Example:
+        >>> g = nb.optim.clip_by_global_norm({"w": nb.tensor([3.0, 4.0])}, max_norm=1.0)
+        >>> g["w"].numpy().round(4)
+        array([0.6, 0.8], dtype=float32)
+    """
     op = "nb.optim.clip_by_global_norm"
     max_norm = _non_negative(op, "max_norm", max_norm)
     _leaves(op, "grads", grads)
@@ -228,7 +289,16 @@ def clip_by_global_norm(grads, max_norm: float):
 
 def clip_grad_norm_(parameters, max_norm: float) -> Tensor:
     """Scale the `.grad` of `parameters` in place so that their global norm is at most
-    max_norm (PyTorch's clip_grad_norm_); returns the norm before clipping."""
+    max_norm (PyTorch's clip_grad_norm_); returns the norm before clipping.
+
+    Example:
+        >>> w = nb.tensor([1.0, 1.0], requires_grad=True)
+        >>> nb.sum(w * nb.tensor([3.0, 4.0])).backward()
+        >>> nb.optim.clip_grad_norm_([w], max_norm=1.0)
+        Tensor(5. : f32[])
+        >>> w.grad.numpy().round(4)
+        array([0.6, 0.8], dtype=float32)
+    """
     op = "nb.optim.clip_grad_norm_"
     max_norm = _non_negative(op, "max_norm", max_norm)
     if isinstance(parameters, nb.nn.Module):
@@ -246,9 +316,30 @@ def clip_grad_norm_(parameters, max_norm: float) -> Tensor:
 # The optimizer base: one leaf rule, two styles
 # ---------------------------------------------------------------------------
 class Optimizer:
-    """Subclasses define `defaults`, `_slots(p)` (the per-parameter state, a tuple of
+    """The base of the optimizers, with both styles over one per-parameter rule:
+    functional (`state = opt.init(params)`; `params, state = opt.update(grads, state,
+    params)`, over any pytree, jit-friendly) and stateful (`opt = SGD(model.parameters())`;
+    `opt.step()` updates each parameter with a `.grad` in place; `opt.zero_grad()`).
+    `params` may also be a list of parameter groups, dicts with "params" and their own
+    hyperparameters, as in PyTorch.
+
+    Subclasses define `defaults`, `_slots(p)` (the per-parameter state, a tuple of
     tensors) and `_leaf(g, p, slots, t, lr, h) -> (new_p, new_slots)` with `t` the step
-    (1 for the first update) and `h` the hyperparameters."""
+    (1 for the first update) and `h` the hyperparameters.
+
+    Example:
+        >>> class SignSGD(nb.optim.Optimizer):
+        ...     defaults = {"lr": 0.1}
+        ...     def _slots(self, p):
+        ...         return ()
+        ...     def _leaf(self, g, p, slots, t, lr, h):
+        ...         return p - lr * nb.sign(g), slots
+        >>> opt = SignSGD()
+        >>> params = {"w": nb.tensor([1.0, -1.0])}
+        >>> params, state = opt.update({"w": nb.tensor([5.0, -0.1])}, opt.init(params), params)
+        >>> params["w"]
+        Tensor([ 0.9 -0.9] : f32[2])
+    """
 
     defaults: dict = {}
 
@@ -370,7 +461,18 @@ def _zeros_like(p: Tensor) -> Tensor:
 
 class SGD(Optimizer):
     """p -= lr * g, with momentum (PyTorch's buffer: the first step stores g), dampening,
-    Nesterov momentum and L2 weight decay."""
+    Nesterov momentum and L2 weight decay; `maximize` ascends.
+
+    Example:
+        >>> w = nb.tensor([1.0, 2.0], requires_grad=True)
+        >>> opt = nb.optim.SGD([w], lr=0.1, momentum=0.9)
+        >>> for _ in range(2):
+        ...     opt.zero_grad()
+        ...     nb.sum(w * w).backward()  # grad 2w
+        ...     _ = opt.step()
+        >>> w.numpy().round(4)
+        array([0.46, 0.92], dtype=float32)
+    """
 
     defaults = {"lr": 1e-3, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0,
                 "nesterov": False, "maximize": False}
@@ -402,7 +504,16 @@ class SGD(Optimizer):
 
 class Adam(Optimizer):
     """Adam with bias correction, L2 weight decay added to the gradient (PyTorch's Adam)
-    and AMSGrad."""
+    and AMSGrad. The first step moves each weight by about lr against its gradient's sign.
+
+    Example:
+        >>> opt = nb.optim.Adam(lr=0.1)
+        >>> params = {"w": nb.tensor([1.0, -2.0])}
+        >>> state = opt.init(params)
+        >>> params, state = opt.update({"w": nb.tensor([0.5, -3.0])}, state, params)
+        >>> params["w"].numpy().round(4)
+        array([ 0.9, -1.9], dtype=float32)
+    """
 
     defaults = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0,
                 "amsgrad": False}
@@ -435,7 +546,20 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay: p *= 1 - lr * weight_decay before the step."""
+    """Adam with decoupled weight decay: p *= 1 - lr * weight_decay before the step
+    (PyTorch's AdamW; weight_decay 0.01 by default).
+
+    Example:
+        >>> model = nb.nn.Linear(2, 1)
+        >>> opt = nb.optim.AdamW(model.parameters(), lr=1e-2)
+        >>> opt
+        AdamW(lr=0.01, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, amsgrad=False)
+        >>> nb.sum(model(nb.ones((4, 2)))).backward()
+        >>> _ = opt.step()
+        >>> opt.zero_grad()
+        >>> model.weight.grad is None
+        True
+    """
 
     defaults = {**Adam.defaults, "weight_decay": 1e-2}
     decoupled = True
@@ -443,7 +567,15 @@ class AdamW(Adam):
 
 class RMSprop(Optimizer):
     """RMSprop (PyTorch's): a running mean of g**2 (centered: minus the mean's square),
-    optional momentum and L2 weight decay."""
+    optional momentum and L2 weight decay.
+
+    Example:
+        >>> opt = nb.optim.RMSprop(lr=0.01, alpha=0.9)
+        >>> params = nb.tensor([1.0, 1.0])
+        >>> params, state = opt.update(nb.tensor([2.0, -0.5]), opt.init(params), params)
+        >>> params.numpy().round(4)   # each moves lr / sqrt(1 - alpha)
+        array([0.9684, 1.0316], dtype=float32)
+    """
 
     defaults = {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0,
                 "centered": False}
@@ -477,7 +609,15 @@ class accumulate:
     choice is an nb.cond).
 
     Example:
-        >>> opt = nb.optim.accumulate(nb.optim.SGD(lr=0.1), every=4)
+        >>> opt = nb.optim.accumulate(nb.optim.SGD(lr=0.1), every=2)
+        >>> params = nb.tensor([1.0])
+        >>> state = opt.init(params)
+        >>> params, state = opt.update(nb.tensor([1.0]), state, params)
+        >>> params          # waiting for the second micro-batch
+        Tensor([1.] : f32[1])
+        >>> params, state = opt.update(nb.tensor([3.0]), state, params)
+        >>> params          # one step with the mean gradient, 2
+        Tensor([0.8] : f32[1])
     """
 
     def __init__(self, opt: Optimizer, every: int):
@@ -514,7 +654,15 @@ class accumulate:
 def empirical_fisher_diagonal(loss_fn: Callable, params, *batch):
     """The diagonal of the empirical Fisher information: the mean over the examples of
     the squared per-example gradients of `loss_fn(params, *example)` (each array of
-    `batch` has the examples along axis 0). Returns a pytree like `params`."""
+    `batch` has the examples along axis 0). Returns a pytree like `params`.
+
+    Example:
+        >>> def loss(w, x, y):
+        ...     return (nb.sum(w * x) - y) ** 2
+        >>> x, y = nb.tensor([[1.0, 0.0], [0.0, 2.0]]), nb.tensor([1.0, 0.0])
+        >>> nb.optim.empirical_fisher_diagonal(loss, nb.tensor([0.0, 0.5]), x, y)
+        Tensor([2. 8.] : f32[2])
+    """
     as_callable("nb.optim.empirical_fisher_diagonal", "loss_fn", loss_fn)
     per_example = nb.vmap(nb.grad(loss_fn), in_axes=(None,) + (0,) * len(batch))(params, *batch)
     return tree_util.map(lambda g: nb.mean(g * g, axis=0), per_example)

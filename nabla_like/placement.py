@@ -51,7 +51,13 @@ def _devices(op: str, platform: str | None) -> list[Device]:
 
 
 def device_count(platform: str | None = None) -> int:
-    """How many devices `platform` has (all platforms when None)."""
+    """How many devices `platform` ("cpu", "gpu") has (all platforms when None):
+    `len(nb.devices(platform))`; a platform with no device raises nb.DeviceError.
+
+    Example:
+        >>> nb.device_count("cpu") == len(nb.devices("cpu")) >= 1
+        True
+    """
     return len(devices(platform))
 
 
@@ -99,7 +105,15 @@ def _first_device() -> Device:
 
 
 def get_default_device() -> Device:
-    """The device this thread puts new data on (see `default_device`)."""
+    """The device this thread puts new data on: the device of the innermost open
+    `nb.default_device(...)` block or `set_default_device` call, else the process default
+    (the first GPU when a CUDA plugin is installed, else cpu:0).
+
+    Example:
+        >>> with nb.default_device("cpu:0"):
+        ...     nb.get_default_device()
+        Device(cpu:0)
+    """
     d = _tls.device
     return d if d is not None else _first_device()
 
@@ -108,7 +122,16 @@ core.default_device = get_default_device
 
 
 def set_default_device(spec) -> None:
-    """Make `spec` this thread's default device (None: back to the process default)."""
+    """Make `spec` (a Device, "cpu", "gpu:1", a Tensor) this thread's default device for
+    new data, until changed again (None: back to the process default); the unscoped
+    form of the `nb.default_device(spec)` block, as torch.set_default_device.
+
+    Example:
+        >>> nb.set_default_device("cpu:0")
+        >>> nb.tensor([1.0, 2.0]).device
+        Device(cpu:0)
+        >>> nb.set_default_device(None)
+    """
     _tls.device = None if spec is None else resolve(spec, "set_default_device")
 
 

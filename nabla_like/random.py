@@ -2,7 +2,7 @@
 
 Keys are uint32[2] tensors; the same key always gives the same numbers, under jit and
 vmap too. `nb.random.seed(n)` with `gaussian`/`rand`/`randn` is the stateful alternative
-(a per-thread key that advances on every call).
+(one key for the process, as PyTorch's generator, advanced under a lock on every call).
 
 Example:
     >>> k = nb.random.key(0)

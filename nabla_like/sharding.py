@@ -130,8 +130,17 @@ P = PartitionSpec
 
 
 class Sharding:
-    """How a tensor is laid out over a mesh, as XLA's HLO sharding text (`hlo`). The
-    sharding XLA chose for a result has no partition spec (`spec` None)."""
+    """How a tensor is laid out over a mesh, as XLA's HLO sharding text (`hlo`): what
+    `t.sharding` of a sharded tensor returns. The sharding XLA chose for a result has no
+    partition spec (`spec` None); one made from a NamedSharding keeps its spec. Two are
+    equal when mesh and layout are.
+
+    Example:
+        >>> mesh = nb.make_mesh((1,), ("data",))
+        >>> s = nb.shard(nb.ones((4, 2)), mesh, nb.P("data")).sharding
+        >>> s, s.spec, s.is_fully_replicated
+        (Sharding(Mesh(data=1), {replicated}), P('data'), True)
+    """
 
     def __init__(self, mesh: Mesh, hlo: str, spec: PartitionSpec | None = None):
         self.mesh = mesh
@@ -297,11 +306,14 @@ sharding_constraint_p.def_batch(_constraint_batch)
 
 def with_sharding_constraint(x, sharding) -> Tensor:
     """Ask XLA to lay `x` out as `sharding` (a NamedSharding) at this point of a jitted
-    program; on an eager tensor it is `nb.shard`.
+    program, as jax.lax.with_sharding_constraint; the values are unchanged. On an eager
+    tensor it is `nb.shard`.
 
     Example:
         >>> mesh = nb.make_mesh((1,), ("data",))
-        >>> f = nb.jit(lambda x: nb.with_sharding_constraint(x * 2, nb.NamedSharding(mesh, nb.P("data"))))
+        >>> s = nb.NamedSharding(mesh, nb.P("data"))
+        >>> nb.jit(lambda x: nb.with_sharding_constraint(x * 2, s))(nb.ones(2))
+        Tensor([2. 2.] : f32[2])
     """
     from .ops._common import to_tensor
     sharding = as_sharding("with_sharding_constraint", sharding)

@@ -6,8 +6,11 @@ namedtuples, and types registered with `register_pytree_node` or
 they can be part of jit cache keys.
 
 Example:
-    >>> leaves, treedef = nb.tree.flatten({"w": w, "b": (b, None)})
-    >>> nb.tree.unflatten(treedef, [l * 2 for l in leaves])
+    >>> leaves, treedef = nb.tree.flatten({"w": nb.ones(2), "b": (nb.tensor(3.0), None)})
+    >>> len(leaves), treedef.num_leaves
+    (2, 2)
+    >>> nb.tree.unflatten(treedef, [l * 2 for l in leaves])["b"]
+    (Tensor(6. : f32[]), None)
 """
 from __future__ import annotations
 
@@ -25,7 +28,17 @@ _registry: dict[type, tuple[Callable, Callable]] = {}
 
 
 class TreeDef:
-    """The structure of a pytree with its leaves taken out."""
+    """The structure of a pytree with its leaves taken out (`*` marks a leaf), as JAX's
+    PyTreeDef: hashable and comparable, `num_leaves` counts the leaves, and
+    `treedef.unflatten(leaves)` rebuilds a tree (as `nb.tree_unflatten`).
+
+    Example:
+        >>> treedef = nb.tree_structure({"w": 1.0, "b": (2.0, None)})
+        >>> treedef, treedef.num_leaves
+        (TreeDef({'b': (*, None), 'w': *}), 2)
+        >>> treedef.unflatten([10.0, 20.0])
+        {'b': (10.0, None), 'w': 20.0}
+    """
 
     __slots__ = ("kind", "aux", "children", "num_leaves", "_hash")
 
@@ -104,8 +117,21 @@ def register_pytree_node(nodetype: type, flatten_fn: Callable, unflatten_fn: Cal
 
 
 def register_dataclass(nodetype=None, data_fields=None, meta_fields=None):
-    """Register a dataclass as a pytree: `data_fields` are children (all fields by default),
-    `meta_fields` are static and part of the structure. Usable as a decorator."""
+    """Register a dataclass as a pytree: `data_fields` are children (all fields but the
+    meta ones by default), `meta_fields` are static, hashable and part of the structure, as
+    jax.tree_util.register_dataclass. Usable as a decorator, with or without the fields;
+    returns the class.
+
+    Example:
+        >>> import dataclasses
+        >>> @nb.tree.register_dataclass(meta_fields=["name"])
+        ... @dataclasses.dataclass
+        ... class Layer:
+        ...     w: float
+        ...     name: str
+        >>> nb.tree_leaves(Layer(1.0, "fc")), nb.tree_map(lambda x: x * 10, Layer(1.0, "fc"))
+        ([1.0], Layer(w=10.0, name='fc'))
+    """
     def register(cls):
         fields = [f.name for f in dataclasses.fields(cls)]
         meta = tuple(meta_fields or ())
@@ -157,7 +183,13 @@ def _children(x):
 
 
 def sorted_keys(d: dict) -> list:
-    """The keys of a dict in the order pytrees flatten it."""
+    """The keys of a dict in the order pytrees flatten it: sorted, numbers first, then
+    other keys grouped by type name (so mixed keys still sort).
+
+    Example:
+        >>> nb.tree.sorted_keys({"b": 0, 2: 0, "a": 0, 1: 0})
+        [1, 2, 'a', 'b']
+    """
     return sorted(d, key=_sort_key)
 
 
@@ -308,4 +340,12 @@ def _broadcast(prefix, tree, out: list, is_leaf) -> None:
 
 
 def all_leaves_match(tree, predicate: Callable[[Any], bool]) -> bool:
+    """Whether `predicate(leaf)` is true for every leaf of `tree` (True for no leaves).
+
+    Example:
+        >>> nb.tree.all_leaves_match({"a": 1.0, "b": [2.0, 3.0]}, lambda x: isinstance(x, float))
+        True
+        >>> nb.tree.all_leaves_match((1.0, None, [2]), lambda x: isinstance(x, float))
+        False
+    """
     return all(predicate(x) for x in leaves(tree))

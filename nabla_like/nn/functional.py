@@ -7,7 +7,11 @@ pooling are primitives of their own (nabla_like/ops/conv.py), re-exported here.
 
 Example:
     >>> import nabla_like.nn.functional as F
-    >>> F.cross_entropy(logits, labels, label_smoothing=0.1)
+    >>> logits, labels = nb.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 2.0]]), nb.tensor([0, 2])
+    >>> round(float(F.cross_entropy(logits, labels)), 4)
+    0.2395
+    >>> round(float(F.cross_entropy(logits, labels, label_smoothing=0.1)), 4)
+    0.3729
 """
 from __future__ import annotations
 
@@ -40,34 +44,69 @@ def _short(x: Tensor) -> str:
 # Activations beyond the elementwise family
 # ---------------------------------------------------------------------------
 def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
-    """x where x >= 0, else negative_slope * x."""
+    """x where x >= 0, else negative_slope * x (PyTorch's default slope 0.01).
+
+    Example:
+        >>> F.leaky_relu(nb.tensor([-2.0, -0.5, 0.0, 3.0]), 0.1)
+        Tensor([-0.2  -0.05  0.    3.  ] : f32[4])
+    """
     negative_slope = as_float("leaky_relu", "negative_slope", negative_slope)
     x = _float_input("leaky_relu", x)
     return nb.where(x >= 0, x, x * negative_slope)
 
 
 def elu(x, alpha: float = 1.0) -> Tensor:
-    """x where x > 0, else alpha * (exp(x) - 1)."""
+    """x where x > 0, else alpha * (exp(x) - 1), alpha 1.0 by default (PyTorch's elu).
+
+    Example:
+        >>> F.elu(nb.tensor([-2.0, -0.5, 0.0, 3.0]))
+        Tensor([-0.8647 -0.3935  0.      3.    ] : f32[4])
+    """
     alpha = as_float("elu", "alpha", alpha)
     x = _float_input("elu", x)
     return nb.where(x > 0, x, alpha * nb.expm1(nb.minimum(x, 0.0)))
 
 
 def relu6(x) -> Tensor:
+    """min(max(x, 0), 6): ReLU capped at 6, as PyTorch's relu6.
+
+    Example:
+        >>> F.relu6(nb.tensor([-1.0, 3.0, 8.0]))
+        Tensor([0. 3. 6.] : f32[3])
+    """
     return nb.clip(_float_input("relu6", x), 0.0, 6.0)
 
 
 def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """x clipped to [min_val, max_val], [-1, 1] by default (PyTorch's hardtanh).
+
+    Example:
+        >>> F.hardtanh(nb.tensor([-2.0, -0.5, 0.0, 3.0]))
+        Tensor([-1.  -0.5  0.   1. ] : f32[4])
+    """
     min_val, max_val = as_float("hardtanh", "min_val", min_val), as_float("hardtanh", "max_val", max_val)
     return nb.clip(_float_input("hardtanh", x), min_val, max_val)
 
 
 def hardswish(x) -> Tensor:
+    """x * relu6(x + 3) / 6, the piecewise-linear approximation of silu (PyTorch's
+    hardswish): 0 for x <= -3, x for x >= 3.
+
+    Example:
+        >>> F.hardswish(nb.tensor([-2.0, -0.5, 0.0, 3.0]))
+        Tensor([-0.3333 -0.2083  0.      3.    ] : f32[4])
+    """
     x = _float_input("hardswish", x)
     return x * nb.clip(x + 3.0, 0.0, 6.0) / 6.0
 
 
 def logsigmoid(x) -> Tensor:
+    """log(sigmoid(x)), computed stably as -softplus(-x) (no overflow for large |x|).
+
+    Example:
+        >>> F.logsigmoid(nb.tensor([0.0, 2.0]))
+        Tensor([-0.6931 -0.1269] : f32[2])
+    """
     return -softplus(-_float_input("logsigmoid", x))
 
 
@@ -129,7 +168,21 @@ def embedding(indices, weight, padding_idx: int | None = None) -> Tensor:
 
 def one_hot(x, num_classes: int = -1, dtype=float32) -> Tensor:
     """One-hot rows for integer class indices: shape x.shape + (num_classes,). With
-    num_classes=-1 (PyTorch's default) it is max(x) + 1, which needs a concrete `x`."""
+    num_classes=-1 (PyTorch's default) it is max(x) + 1, which needs a concrete `x`.
+    The result is float32 unless `dtype` says otherwise (PyTorch returns int64).
+
+    Example:
+        >>> F.one_hot(nb.tensor([0, 2, 1]))
+        Tensor(
+        [[1. 0. 0.]
+         [0. 0. 1.]
+         [0. 1. 0.]] : f32[3,3]
+        )
+        >>> F.one_hot(nb.tensor([1]), 4, dtype=nb.int32)
+        Tensor(
+        [[0 1 0 0]] : i32[1,4]
+        )
+    """
     x = _int_input("one_hot", x)
     if num_classes == -1:
         num_classes = int(nb.max(x).item()) + 1
@@ -207,7 +260,14 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -
 
 def rms_norm(x, normalized_shape, weight=None, eps: float | None = None) -> Tensor:
     """x / sqrt(mean(x**2) + eps) over the trailing `normalized_shape` dimensions, times
-    `weight`; eps defaults to the dtype's machine epsilon (as PyTorch)."""
+    `weight`; eps defaults to the dtype's machine epsilon (as PyTorch).
+
+    Example:
+        >>> F.rms_norm(nb.tensor([[3.0, 4.0]]), 2)
+        Tensor(
+        [[0.8485 1.1314]] : f32[1,2]
+        )
+    """
     eps = None if eps is None else as_float("rms_norm", "eps", eps, min=0.0)
     x = _float_input("rms_norm", x)
     axes = _normalized_axes("rms_norm", x, normalized_shape)
@@ -233,7 +293,15 @@ def _scale_shift(y: Tensor, weight, bias) -> Tensor:
 
 def group_norm(x, num_groups: int, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
     """Normalize [N, C, ...] over groups of C // num_groups channels (and all spatial
-    positions), then apply per-channel `weight` and `bias`."""
+    positions), biased variance, then apply per-channel `weight` and `bias` of shape [C].
+
+    Example:
+        >>> F.group_norm(nb.tensor([[[1.0, 3.0], [5.0, 7.0]]]), 1)
+        Tensor(
+        [[[-1.3416 -0.4472]
+          [ 0.4472  1.3416]]] : f32[1,2,2]
+        )
+    """
     eps = as_float("group_norm", "eps", eps, min=0.0)
     num_groups = as_int("group_norm", "num_groups", num_groups, min=1)
     x = _float_input("group_norm", x)
@@ -328,21 +396,40 @@ def _same_shape(op: str, a: Tensor, b: Tensor) -> None:
 
 
 def mse_loss(input, target, reduction: str = "mean") -> Tensor:
-    """Mean (or sum, or none) of (input - target)**2."""
+    """Mean (or sum, or none) of (input - target)**2; input and target have one shape
+    (no broadcasting).
+
+    Example:
+        >>> F.mse_loss(nb.tensor([1.0, 2.0]), nb.tensor([0.0, 4.0]))
+        Tensor(2.5 : f32[])
+        >>> F.mse_loss(nb.tensor([1.0, 2.0]), nb.tensor([0.0, 4.0]), reduction="none")
+        Tensor([1. 4.] : f32[2])
+    """
     input, target = _float_input("mse_loss", input), _float_input("mse_loss", target)
     _same_shape("mse_loss", input, target)
     return _reduce_loss("mse_loss", (input - target) ** 2, reduction)
 
 
 def l1_loss(input, target, reduction: str = "mean") -> Tensor:
-    """Mean (or sum, or none) of |input - target|."""
+    """Mean (or sum, or none) of |input - target|; input and target have one shape.
+
+    Example:
+        >>> F.l1_loss(nb.tensor([1.0, 2.0]), nb.tensor([0.0, 4.0]))
+        Tensor(1.5 : f32[])
+    """
     input, target = _float_input("l1_loss", input), _float_input("l1_loss", target)
     _same_shape("l1_loss", input, target)
     return _reduce_loss("l1_loss", nb.abs(input - target), reduction)
 
 
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
-    """0.5 d**2 where |d| < delta, else delta (|d| - 0.5 delta), d = input - target."""
+    """0.5 d**2 where |d| < delta, else delta (|d| - 0.5 delta), d = input - target,
+    reduced by `reduction` (mean by default), as PyTorch's huber_loss.
+
+    Example:
+        >>> F.huber_loss(nb.tensor([0.5, 3.0]), nb.tensor([0.0, 0.0]), reduction="none")
+        Tensor([0.125 2.5  ] : f32[2])
+    """
     delta = as_float("huber_loss", "delta", delta)
     input, target = _float_input("huber_loss", input), _float_input("huber_loss", target)
     _same_shape("huber_loss", input, target)
@@ -354,7 +441,14 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Te
 
 
 def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:
-    """huber_loss / beta (PyTorch's smooth L1)."""
+    """huber_loss with delta=beta, divided by beta (PyTorch's smooth L1): 0.5 d**2 / beta
+    where |d| < beta, else |d| - 0.5 beta.
+
+    Example:
+        >>> F.smooth_l1_loss(nb.tensor([0.5, 3.0]), nb.tensor([0.0, 0.0]), reduction="none",
+        ...                  beta=2.0)
+        Tensor([0.0625 2.    ] : f32[2])
+    """
     beta = as_float("smooth_l1_loss", "beta", beta)
     return huber_loss(input, target, reduction, beta) / beta
 
@@ -405,7 +499,14 @@ def cross_entropy(input, target, reduction: str = "mean", label_smoothing: float
 
 
 def nll_loss(input, target, reduction: str = "mean", ignore_index: int = -100) -> Tensor:
-    """Negative log-likelihood of log-probabilities `input` [N, C, ...] at integer `target`."""
+    """Negative log-likelihood of log-probabilities `input` [N, C, ...] (or [C]) at integer
+    `target` [N, ...]; entries equal to `ignore_index` count neither in the loss nor in the
+    mean (PyTorch's nll_loss, without class weights).
+
+    Example:
+        >>> F.nll_loss(nb.tensor([[-1.0, -2.0], [-3.0, -4.0]]), nb.tensor([0, 1]))
+        Tensor(2.5 : f32[])
+    """
     ignore_index = as_int("nll_loss", "ignore_index", ignore_index)
     input = _float_input("nll_loss", input)
     target = _int_input("nll_loss", target)
@@ -421,7 +522,12 @@ def nll_loss(input, target, reduction: str = "mean", ignore_index: int = -100) -
 
 def binary_cross_entropy(input, target, reduction: str = "mean") -> Tensor:
     """-(t log p + (1 - t) log(1 - p)) for probabilities `input`; the logs are clamped at
-    -100, as PyTorch does, so p = 0 or 1 gives a finite loss."""
+    -100, as PyTorch does, so p = 0 or 1 gives a finite loss.
+
+    Example:
+        >>> F.binary_cross_entropy(nb.tensor([0.5, 0.8]), nb.tensor([0.0, 1.0]), reduction="none")
+        Tensor([0.6931 0.2231] : f32[2])
+    """
     input = _float_input("binary_cross_entropy", input)
     target = _float_input("binary_cross_entropy", target)
     _same_shape("binary_cross_entropy", input, target)
@@ -433,7 +539,13 @@ def binary_cross_entropy(input, target, reduction: str = "mean") -> Tensor:
 def binary_cross_entropy_with_logits(input, target, reduction: str = "mean",
                                      pos_weight=None) -> Tensor:
     """binary_cross_entropy(sigmoid(input), target), computed stably from the logits;
-    `pos_weight` weighs the positive term (per class, broadcast)."""
+    `pos_weight` weighs the positive term (per class, broadcast).
+
+    Example:
+        >>> F.binary_cross_entropy_with_logits(nb.tensor([0.0, 2.0]), nb.tensor([1.0, 0.0]),
+        ...                                    reduction="none")
+        Tensor([0.6931 2.1269] : f32[2])
+    """
     op = "binary_cross_entropy_with_logits"
     input, target = _float_input(op, input), _float_input(op, target)
     _same_shape(op, input, target)
@@ -445,7 +557,16 @@ def binary_cross_entropy_with_logits(input, target, reduction: str = "mean",
 
 def kl_div(input, target, reduction: str = "mean", log_target: bool = False) -> Tensor:
     """KL divergence with `input` as log-probabilities (PyTorch's convention):
-    target * (log target - input); reduction "batchmean" divides the sum by the batch size."""
+    target * (log target - input), 0 where target is 0; with log_target=True, `target`
+    holds log-probabilities too. Reduction "batchmean" divides the sum by the batch size
+    (the true KL divergence per sample); "mean", the default as in PyTorch, averages
+    over every element.
+
+    Example:
+        >>> F.kl_div(nb.log(nb.tensor([[0.5, 0.5]])), nb.tensor([[0.25, 0.75]]),
+        ...          reduction="batchmean")
+        Tensor(0.1308 : f32[])
+    """
     log_target = as_bool("kl_div", "log_target", log_target)
     input, target = _float_input("kl_div", input), _float_input("kl_div", target)
     _same_shape("kl_div", input, target)

@@ -7,6 +7,8 @@ fan_out = out * prod(kernel).
 
 Example:
     >>> w = nb.nn.init.kaiming_uniform(nb.random.key(0), (64, 32))
+    >>> w.shape, bool(nb.all(nb.abs(w) <= (6 / 32) ** 0.5))   # bound sqrt(6 / fan_in)
+    ((64, 32), True)
 """
 from __future__ import annotations
 
@@ -43,8 +45,16 @@ def _fans(op: str, shape: tuple[int, ...]) -> tuple[int, int]:
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
-    """PyTorch's recommended gains: linear/sigmoid 1, tanh 5/3, relu sqrt(2),
-    leaky_relu sqrt(2 / (1 + slope**2)), selu 3/4."""
+    """PyTorch's recommended gains (torch.nn.init.calculate_gain): linear/conv/sigmoid 1,
+    tanh 5/3, relu sqrt(2), leaky_relu sqrt(2 / (1 + slope**2)) with slope `param`
+    (default 0.01), selu 3/4.
+
+    Example:
+        >>> round(nb.nn.init.calculate_gain("relu"), 4), nb.nn.init.calculate_gain("selu")
+        (1.4142, 0.75)
+        >>> round(nb.nn.init.calculate_gain("leaky_relu", 0.2), 4)
+        1.3868
+    """
     op = "nb.nn.init.calculate_gain"
     nonlinearity = as_choice(op, "nonlinearity", nonlinearity, tuple(_GAINS))
     param = as_opt_float(op, "param", param)
@@ -55,6 +65,14 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def uniform(key, shape, low: float = 0.0, high: float = 1.0, dtype=float32) -> Tensor:
+    """Values drawn uniformly from [low, high), of `shape` and `dtype`
+    (torch.nn.init.uniform_).
+
+    Example:
+        >>> w = nb.nn.init.uniform(nb.random.key(0), (2, 3), low=-0.1, high=0.1)
+        >>> w.shape, w.dtype, float(w.min()) >= -0.1, float(w.max()) < 0.1
+        ((2, 3), nb.float32, True, True)
+    """
     op = "nb.nn.init.uniform"
     key, shape, dtype = _args(op, key, shape, dtype)
     low, high = as_float(op, "low", low), as_float(op, "high", high)
@@ -62,6 +80,13 @@ def uniform(key, shape, low: float = 0.0, high: float = 1.0, dtype=float32) -> T
 
 
 def normal(key, shape, mean: float = 0.0, std: float = 1.0, dtype=float32) -> Tensor:
+    """Values drawn from N(mean, std**2), of `shape` and `dtype` (torch.nn.init.normal_).
+
+    Example:
+        >>> w = nb.nn.init.normal(nb.random.key(0), (1000,), mean=1.0, std=0.1)
+        >>> round(float(w.mean()), 1), round(float(w.std()), 1)
+        (1.0, 0.1)
+    """
     op = "nb.nn.init.normal"
     key, shape, dtype = _args(op, key, shape, dtype)
     mean, std = as_float(op, "mean", mean), as_float(op, "std", std, min=0.0)
@@ -69,19 +94,39 @@ def normal(key, shape, mean: float = 0.0, std: float = 1.0, dtype=float32) -> Te
 
 
 def zeros(key, shape, dtype=float32) -> Tensor:
+    """Zeros of `shape` (the key is accepted and unused, so that every initializer is
+    called alike), as torch.nn.init.zeros_.
+
+    Example:
+        >>> nb.nn.init.zeros(None, (3,))
+        Tensor([0. 0. 0.] : f32[3])
+    """
     from ..creation import zeros as _zeros
     _, shape, dtype = _args("nb.nn.init.zeros", key, shape, dtype)
     return _zeros(shape, dtype=dtype)
 
 
 def ones(key, shape, dtype=float32) -> Tensor:
+    """Ones of `shape` (the key is accepted and unused), as torch.nn.init.ones_.
+
+    Example:
+        >>> nb.nn.init.ones(None, (2,), dtype=nb.float16)
+        Tensor([1. 1.] : f16[2])
+    """
     from ..creation import ones as _ones
     _, shape, dtype = _args("nb.nn.init.ones", key, shape, dtype)
     return _ones(shape, dtype=dtype)
 
 
 def xavier_uniform(key, shape, gain: float = 1.0, dtype=float32) -> Tensor:
-    """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot)."""
+    """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot), as
+    torch.nn.init.xavier_uniform_; `shape` has at least 2 dimensions.
+
+    Example:
+        >>> w = nb.nn.init.xavier_uniform(nb.random.key(0), (20, 30))
+        >>> w.shape, float(abs(w).max()) <= (6 / (30 + 20)) ** 0.5
+        ((20, 30), True)
+    """
     op = "nb.nn.init.xavier_uniform"
     key, shape, dtype = _args(op, key, shape, dtype)
     fan_in, fan_out = _fans(op, shape)
@@ -90,7 +135,14 @@ def xavier_uniform(key, shape, gain: float = 1.0, dtype=float32) -> Tensor:
 
 
 def xavier_normal(key, shape, gain: float = 1.0, dtype=float32) -> Tensor:
-    """N(0, std**2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    """N(0, std**2) with std = gain * sqrt(2 / (fan_in + fan_out)) (Glorot), as
+    torch.nn.init.xavier_normal_.
+
+    Example:
+        >>> w = nb.nn.init.xavier_normal(nb.random.key(0), (200, 300))
+        >>> round(float(w.std()), 3), round((2 / (300 + 200)) ** 0.5, 3)
+        (0.063, 0.063)
+    """
     op = "nb.nn.init.xavier_normal"
     key, shape, dtype = _args(op, key, shape, dtype)
     fan_in, fan_out = _fans(op, shape)
@@ -108,7 +160,15 @@ def _kaiming_std(op: str, shape, a, mode: str, nonlinearity: str) -> float:
 
 def kaiming_uniform(key, shape, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu", dtype=float32) -> Tensor:
-    """U(-b, b) with b = gain * sqrt(3 / fan) (He); PyTorch's defaults."""
+    """U(-b, b) with b = gain * sqrt(3 / fan) (He), as torch.nn.init.kaiming_uniform_ with
+    its defaults (leaky_relu gain of slope `a`, fan_in). nn.Linear's weight is this with
+    a = sqrt(5).
+
+    Example:
+        >>> w = nb.nn.init.kaiming_uniform(nb.random.key(0), (64, 32), nonlinearity="relu")
+        >>> w.shape, float(abs(w).max()) <= 2 ** 0.5 * (3 / 32) ** 0.5
+        ((64, 32), True)
+    """
     op = "nb.nn.init.kaiming_uniform"
     key, shape, dtype = _args(op, key, shape, dtype)
     bound = math.sqrt(3.0) * _kaiming_std(op, shape, a, mode, nonlinearity)
@@ -117,7 +177,14 @@ def kaiming_uniform(key, shape, a: float = 0.0, mode: str = "fan_in",
 
 def kaiming_normal(key, shape, a: float = 0.0, mode: str = "fan_in",
                    nonlinearity: str = "leaky_relu", dtype=float32) -> Tensor:
-    """N(0, (gain / sqrt(fan))**2) (He)."""
+    """N(0, (gain / sqrt(fan))**2) (He), as torch.nn.init.kaiming_normal_; the fan counts
+    the kernel's elements for a conv weight [out, in, *kernel].
+
+    Example:
+        >>> w = nb.nn.init.kaiming_normal(nb.random.key(0), (256, 128), nonlinearity="relu")
+        >>> round(float(w.std()), 3), round((2 / 128) ** 0.5, 3)
+        (0.125, 0.125)
+    """
     op = "nb.nn.init.kaiming_normal"
     key, shape, dtype = _args(op, key, shape, dtype)
     return normal(key, shape, 0.0, _kaiming_std(op, shape, a, mode, nonlinearity), dtype)
@@ -125,7 +192,15 @@ def kaiming_normal(key, shape, a: float = 0.0, mode: str = "fan_in",
 
 def trunc_normal(key, shape, std: float = 1.0, low: float = -2.0, high: float = 2.0,
                  dtype=float32) -> Tensor:
-    """N(0, std**2) truncated to [low * std, high * std] by inverting the normal CDF."""
+    """N(0, std**2) truncated to [low * std, high * std] by inverting the normal CDF.
+    Note the bounds are in units of `std` (torch.nn.init.trunc_normal_ takes absolute
+    bounds a, b), and the mean is 0.
+
+    Example:
+        >>> w = nb.nn.init.trunc_normal(nb.random.key(0), (1000,), std=0.02)
+        >>> float(abs(w).max()) <= 2 * 0.02, round(float(w.std()), 3)
+        (True, 0.017)
+    """
     from ..ops.elementwise import erfinv
     op = "nb.nn.init.trunc_normal"
     key, shape, dtype = _args(op, key, shape, dtype)

@@ -35,7 +35,15 @@ def _uniform_fan_in(key, shape, fan_in: int) -> Tensor:
 
 
 class Linear(Module):
-    """y = x @ weight.T + bias; weight [out_features, in_features], PyTorch's init."""
+    """y = x @ weight.T + bias over the last axis of x [..., in_features]; weight
+    [out_features, in_features] and bias [out_features] (none with bias=False), both
+    initialized as PyTorch's: uniform in +-1/sqrt(in_features).
+
+    Example:
+        >>> layer = nb.nn.Linear(3, 2, key=nb.random.key(0))
+        >>> layer(nb.ones((4, 3))).shape, layer.weight.shape, layer.bias.shape
+        ((4, 2), (2, 3), (2,))
+    """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, *, key=None):
         super().__init__()
@@ -57,7 +65,19 @@ class Linear(Module):
 
 
 class Embedding(Module):
-    """A lookup table [num_embeddings, embedding_dim], initialized N(0, 1)."""
+    """A lookup table `weight` [num_embeddings, embedding_dim], initialized N(0, 1):
+    integer indices of any shape give indices.shape + (embedding_dim,). The row at
+    `padding_idx` starts at zero and gets no gradient (as in PyTorch).
+
+    Example:
+        >>> emb = nb.nn.Embedding(10, 3, padding_idx=0, key=nb.random.key(0))
+        >>> emb(nb.tensor([[0, 5, 9]])).shape
+        (1, 3, 3)
+        >>> emb(nb.tensor([0]))
+        Tensor(
+        [[0. 0. 0.]] : f32[1,3]
+        )
+    """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
                  *, key=None):
@@ -147,6 +167,16 @@ class _ConvNd(Module):
 
 
 class Conv1d(_ConvNd):
+    """1-D convolution of [N, C_in, L] (or [C_in, L]) inputs, as PyTorch's nn.Conv1d:
+    weight [out_channels, in_channels / groups, kernel_size], bias [out_channels];
+    padding is an int, ((lo, hi),), or "same" / "valid".
+
+    Example:
+        >>> conv = nb.nn.Conv1d(2, 4, 3, padding=1, key=nb.random.key(0))
+        >>> conv(nb.ones((1, 2, 5))).shape, conv.weight.shape
+        ((1, 4, 5), (4, 2, 3))
+    """
+
     _n = 1
 
     def forward(self, x):
@@ -155,12 +185,33 @@ class Conv1d(_ConvNd):
 
 
 class Conv2d(_ConvNd):
+    """2-D convolution of [N, C_in, H, W] (NCHW) inputs, as PyTorch's nn.Conv2d: weight
+    [out_channels, in_channels / groups, kH, kW], bias [out_channels]; kernel_size,
+    stride, padding and dilation are an int or a pair, padding also "same" / "valid".
+
+    Example:
+        >>> conv = nb.nn.Conv2d(3, 8, 3, stride=2, padding=1, key=nb.random.key(0))
+        >>> conv(nb.ones((1, 3, 8, 8))).shape, conv.weight.shape
+        ((1, 8, 4, 4), (8, 3, 3, 3))
+    """
+
     def forward(self, x):
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)
 
 
 class ConvTranspose2d(_ConvNd):
+    """Transposed 2-D convolution (the gradient of Conv2d with respect to its input), as
+    PyTorch's nn.ConvTranspose2d: weight [in_channels, out_channels / groups, kH, kW];
+    the output is (H - 1) * stride - 2 * padding + dilation * (kH - 1) + output_padding + 1
+    high (likewise wide).
+
+    Example:
+        >>> up = nb.nn.ConvTranspose2d(8, 3, 4, stride=2, padding=1, key=nb.random.key(0))
+        >>> up(nb.ones((1, 8, 4, 4))).shape, up.weight.shape
+        ((1, 3, 8, 8), (8, 3, 4, 4))
+    """
+
     _transposed = True
 
     def forward(self, x):
@@ -169,6 +220,17 @@ class ConvTranspose2d(_ConvNd):
 
 
 class MaxPool2d(Module):
+    """Max over kernel_size windows of [N, C, H, W] inputs, as PyTorch's nn.MaxPool2d
+    (stride defaults to kernel_size; padding counts as -inf).
+
+    Example:
+        >>> nb.nn.MaxPool2d(2)(nb.arange(16.0).reshape(1, 1, 4, 4))
+        Tensor(
+        [[[[ 5.  7.]
+           [13. 15.]]]] : f32[1,1,2,2]
+        )
+    """
+
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
         super().__init__()
         op = class_op(self)
@@ -183,6 +245,17 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(Module):
+    """Mean over kernel_size windows of [N, C, H, W] inputs, as PyTorch's nn.AvgPool2d
+    (stride defaults to kernel_size; count_include_pad=True counts padding as zeros).
+
+    Example:
+        >>> nb.nn.AvgPool2d(2)(nb.arange(16.0).reshape(1, 1, 4, 4))
+        Tensor(
+        [[[[ 2.5  4.5]
+           [10.5 12.5]]]] : f32[1,1,2,2]
+        )
+    """
+
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad: bool = True):
         super().__init__()
@@ -198,6 +271,16 @@ class AvgPool2d(Module):
 
 
 class AdaptiveAvgPool2d(Module):
+    """Average pooling of [N, C, H, W] inputs to a fixed output_size (an int, or a pair
+    where None keeps that dimension), with PyTorch's window boundaries.
+
+    Example:
+        >>> nb.nn.AdaptiveAvgPool2d(1)(nb.arange(16.0).reshape(1, 1, 4, 4))
+        Tensor(
+        [[[[7.5]]]] : f32[1,1,1,1]
+        )
+    """
+
     def __init__(self, output_size):
         super().__init__()
         op = class_op(self)
@@ -223,6 +306,16 @@ class _Norm(Module):
 
 
 class LayerNorm(_Norm):
+    """Normalization over the trailing normalized_shape dimensions (biased variance), with
+    an elementwise weight (ones) and bias (zeros) of that shape, as PyTorch's nn.LayerNorm.
+
+    Example:
+        >>> nb.nn.LayerNorm(3)(nb.tensor([[1.0, 2.0, 3.0]]))
+        Tensor(
+        [[-1.2247  0.      1.2247]] : f32[1,3]
+        )
+    """
+
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True):
         super().__init__()
@@ -240,6 +333,16 @@ class LayerNorm(_Norm):
 
 
 class RMSNorm(_Norm):
+    """x / sqrt(mean(x**2) + eps) over the trailing normalized_shape dimensions, times an
+    elementwise weight (ones); eps=None uses the dtype's machine epsilon (as PyTorch).
+
+    Example:
+        >>> nb.nn.RMSNorm(2)(nb.tensor([[3.0, 4.0]]))
+        Tensor(
+        [[0.8485 1.1314]] : f32[1,2]
+        )
+    """
+
     def __init__(self, normalized_shape, eps: float | None = None,
                  elementwise_affine: bool = True):
         super().__init__()
@@ -257,6 +360,15 @@ class RMSNorm(_Norm):
 
 
 class GroupNorm(_Norm):
+    """Normalization of [N, C, ...] over num_groups groups of channels (F.group_norm), with
+    per-channel weight (ones) and bias (zeros) [num_channels], as PyTorch's nn.GroupNorm.
+
+    Example:
+        >>> norm = nb.nn.GroupNorm(2, 4)
+        >>> norm(nb.ones((2, 4, 3))).shape, [name for name, _ in norm.named_parameters()]
+        ((2, 4, 3), ['weight', 'bias'])
+    """
+
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
                  affine: bool = True):
         super().__init__()
@@ -315,15 +427,49 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
+    """Batch normalization of [N, C] or [N, C, L] inputs per channel, as PyTorch's
+    nn.BatchNorm1d: in training mode with the batch's statistics (and running_mean /
+    running_var moved by `momentum` toward them), in eval mode with the running ones.
+
+    Example:
+        >>> bn = nb.nn.BatchNorm1d(2)
+        >>> bn(nb.tensor([[1.0, 2.0], [3.0, 6.0]]))
+        Tensor(
+        [[-1. -1.]
+         [ 1.  1.]] : f32[2,2]
+        )
+        >>> bn.running_mean, bn.running_var
+        (Tensor([0.2 0.4] : f32[2]), Tensor([1.1 1.7] : f32[2]))
+    """
+
     _dims = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
+    """Batch normalization of [N, C, H, W] inputs per channel (statistics over N, H and
+    W), as PyTorch's nn.BatchNorm2d; running_mean and running_var are buffers.
+
+    Example:
+        >>> bn = nb.nn.BatchNorm2d(3)
+        >>> bn(nb.ones((2, 3, 4, 4))).shape, [name for name, _ in bn.named_buffers()]
+        ((2, 3, 4, 4), ['running_mean', 'running_var'])
+    """
+
     _dims = (4,)
 
 
 class Dropout(Module):
-    """Zeroes elements with probability p in training mode (scaling the rest by 1/(1-p))."""
+    """Zeroes elements with probability p (0.5 by default) in training mode, scaling the
+    rest by 1/(1-p); the identity in eval mode. Under jit, grad or vmap pass `rng=` (a key)
+    to the call.
+
+    Example:
+        >>> drop = nb.nn.Dropout(0.5)
+        >>> drop(nb.ones((4,)), rng=nb.random.key(0))
+        Tensor([0. 0. 2. 2.] : f32[4])
+        >>> drop.eval()(nb.ones((4,)))
+        Tensor([1. 1. 1. 1.] : f32[4])
+    """
 
     def __init__(self, p: float = 0.5):
         super().__init__()
@@ -355,8 +501,17 @@ def _takes_rng(m: Module) -> bool:
 
 
 class Sequential(Module):
-    """Modules applied in order; `rng=` (a key) is split among the layers that draw
-    randomness."""
+    """Modules (or any callables) applied in order, given as arguments or one list;
+    `rng=` (a key) is split among the layers that draw randomness. Indexing gives a layer,
+    slicing a Sequential, and the parameters are named "0.weight", "2.bias", ... as in
+    PyTorch.
+
+    Example:
+        >>> model = nb.nn.Sequential(nb.nn.Linear(4, 8, key=nb.random.key(0)), nb.nn.ReLU(),
+        ...                          nb.nn.Linear(8, 2, key=nb.random.key(1)))
+        >>> model(nb.ones((3, 4))).shape, len(model), sum(p.size for p in model.parameters())
+        ((3, 2), 3, 58)
+    """
 
     def __init__(self, *layers):
         super().__init__()
@@ -395,21 +550,40 @@ class _Activation(Module):
         return type(self).fn(x)
 
 
-def _activation(name: str, fn) -> type:
-    return type(name, (_Activation,), {"fn": staticmethod(fn), "__doc__": f"{name}: {fn.__name__}."})
+def _activation(name: str, fn, summary: str, output: str) -> type:
+    """A module class applying `fn`; its docstring is `summary` and an example on
+    [-1, 0, 2] whose printed result is `output`."""
+    doc = (f"{summary}\n\n    Example:\n        >>> nb.nn.{name}()(nb.tensor([-1.0, 0.0, 2.0]))\n"
+           f"        {output}\n    ")
+    return type(name, (_Activation,), {"fn": staticmethod(fn), "__doc__": doc})
 
 
-ReLU = _activation("ReLU", nb.relu)
-GELU = _activation("GELU", nb.gelu)
-SiLU = _activation("SiLU", nb.silu)
-Tanh = _activation("Tanh", nb.tanh)
-Sigmoid = _activation("Sigmoid", nb.sigmoid)
-Softplus = _activation("Softplus", nb.softplus)
-Mish = _activation("Mish", nb.mish)
-Identity = _activation("Identity", lambda x: x)
+ReLU = _activation("ReLU", nb.relu, "max(x, 0), elementwise (nb.relu).",
+                   "Tensor([0. 0. 2.] : f32[3])")
+GELU = _activation("GELU", nb.gelu, "x * Phi(x), Phi the standard normal CDF (nb.gelu, exact "
+                   "erf form as PyTorch's default).", "Tensor([-0.1587  0.      1.9545] : f32[3])")
+SiLU = _activation("SiLU", nb.silu, "x * sigmoid(x), elementwise (nb.silu, a.k.a. swish).",
+                   "Tensor([-0.2689  0.      1.7616] : f32[3])")
+Tanh = _activation("Tanh", nb.tanh, "tanh(x), elementwise (nb.tanh).",
+                   "Tensor([-0.7616  0.      0.964 ] : f32[3])")
+Sigmoid = _activation("Sigmoid", nb.sigmoid, "1 / (1 + exp(-x)), elementwise (nb.sigmoid).",
+                      "Tensor([0.2689 0.5    0.8808] : f32[3])")
+Softplus = _activation("Softplus", nb.softplus, "log(1 + exp(x)), elementwise and stable "
+                       "(nb.softplus).", "Tensor([0.3133 0.6931 2.1269] : f32[3])")
+Mish = _activation("Mish", nb.mish, "x * tanh(softplus(x)), elementwise (nb.mish).",
+                   "Tensor([-0.3034  0.      1.944 ] : f32[3])")
+Identity = _activation("Identity", lambda x: x, "Returns its input unchanged (a placeholder "
+                       "layer).", "Tensor([-1.  0.  2.] : f32[3])")
 
 
 class LeakyReLU(Module):
+    """x where x >= 0, else negative_slope * x (F.leaky_relu; slope 0.01 by default).
+
+    Example:
+        >>> nb.nn.LeakyReLU(0.1)(nb.tensor([-1.0, 0.0, 2.0]))
+        Tensor([-0.1  0.   2. ] : f32[3])
+    """
+
     def __init__(self, negative_slope: float = 0.01):
         super().__init__()
         self.negative_slope = as_float(class_op(self), "negative_slope", negative_slope)
@@ -419,6 +593,14 @@ class LeakyReLU(Module):
 
 
 class Softmax(Module):
+    """Softmax along `dim` (the last by default; None: over every element), as PyTorch's
+    nn.Softmax.
+
+    Example:
+        >>> nb.nn.Softmax()(nb.tensor([0.0, 1.0]))
+        Tensor([0.2689 0.7311] : f32[2])
+    """
+
     def __init__(self, dim: int = -1):
         super().__init__()
         self.dim = as_opt_int(class_op(self), "dim", dim)  # None: over every element
@@ -428,11 +610,26 @@ class Softmax(Module):
 
 
 class LogSoftmax(Softmax):
+    """log(softmax(x)) along `dim` (the last by default), computed stably.
+
+    Example:
+        >>> nb.nn.LogSoftmax()(nb.tensor([0.0, 0.0]))
+        Tensor([-0.6931 -0.6931] : f32[2])
+    """
+
     def forward(self, x):
         return nb.log_softmax(x, axis=self.dim)
 
 
 class Flatten(Module):
+    """Merges dimensions start_dim..end_dim (1..-1 by default: all but the batch) into
+    one, as PyTorch's nn.Flatten.
+
+    Example:
+        >>> nb.nn.Flatten()(nb.ones((2, 3, 4))).shape
+        (2, 12)
+    """
+
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()
         op = class_op(self)
@@ -452,7 +649,14 @@ class MultiheadAttention(Module):
     is_causal=False, need_weights=True, average_attn_weights=True) returns (output, weights),
     as PyTorch's: the attention weights [N, L, S] averaged over heads, or [N, heads, L, S]
     with average_attn_weights=False (after dropout, as PyTorch returns them); None with
-    need_weights=False, which runs the fused scaled_dot_product_attention instead."""
+    need_weights=False, which runs the fused scaled_dot_product_attention instead.
+
+    Example:
+        >>> mha = nb.nn.MultiheadAttention(8, 2, batch_first=True, key=nb.random.key(0))
+        >>> out, weights = mha(nb.ones((2, 5, 8)), nb.ones((2, 7, 8)), nb.ones((2, 7, 8)))
+        >>> out.shape, weights.shape, sum(p.size for p in mha.parameters())
+        ((2, 5, 8), (2, 5, 7), 288)
+    """
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  batch_first: bool = False, *, key=None):
@@ -548,7 +752,15 @@ def _transformer_activation(op: str, activation, d_model, nhead, dim_feedforward
 
 class TransformerEncoderLayer(Module):
     """Self-attention and feed-forward blocks with residuals and LayerNorm (post-norm by
-    default, norm_first=True for pre-norm), as PyTorch's nn.TransformerEncoderLayer."""
+    default, norm_first=True for pre-norm), as PyTorch's nn.TransformerEncoderLayer, with
+    its defaults (dim_feedforward=2048, dropout=0.1, relu, [L, N, E] unless batch_first).
+
+    Example:
+        >>> layer = nb.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0,
+        ...                                       batch_first=True, key=nb.random.key(0))
+        >>> layer(nb.ones((2, 5, 8))).shape, sum(p.size for p in layer.parameters())
+        ((2, 5, 8), 600)
+    """
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
                  dropout: float = 0.1, activation="relu", layer_norm_eps: float = 1e-5,
@@ -590,8 +802,17 @@ class TransformerEncoderLayer(Module):
 
 
 class TransformerDecoderLayer(Module):
-    """Self-attention, cross-attention over `memory` and feed-forward blocks, as PyTorch's
-    nn.TransformerDecoderLayer."""
+    """Self-attention, cross-attention over `memory` and feed-forward blocks, each with a
+    residual and LayerNorm (post-norm by default, norm_first=True for pre-norm), as
+    PyTorch's nn.TransformerDecoderLayer and with its defaults.
+
+    Example:
+        >>> layer = nb.nn.TransformerDecoderLayer(8, 2, dim_feedforward=16, dropout=0.0,
+        ...                                       batch_first=True, key=nb.random.key(0))
+        >>> tgt, memory = nb.ones((2, 5, 8)), nb.ones((2, 7, 8))
+        >>> layer(tgt, memory).shape, sum(p.size for p in layer.parameters())
+        ((2, 5, 8), 904)
+    """
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
                  dropout: float = 0.1, activation="relu", layer_norm_eps: float = 1e-5,

@@ -1,8 +1,10 @@
 """Low-rank adaptation: LoRA adapters over Linear layers, and QLoRA (the frozen base
 weight stored in 4-bit NormalFloat, NF4, and dequantized on the fly).
 
-    >>> model = nb.nn.lora.apply(model, rank=8, alpha=16)          # or quantize=True
-    >>> model.parameters()        # only the adapters: everything else is frozen (buffers)
+    >>> model = nb.nn.Sequential(nb.nn.Linear(16, 16), nb.nn.ReLU(), nb.nn.Linear(16, 4))
+    >>> model = nb.nn.lora.apply(model, rank=2, alpha=4)          # or quantize=True
+    >>> [name for name, _ in model.named_parameters()]   # only the adapters are trainable
+    ['0.lora_A', '0.lora_B', '2.lora_A', '2.lora_B']
 
 A LoRALinear computes base(x) + (x A^T) B^T * alpha / rank with A [rank, in] drawn as
 Linear's weight and B [out, rank] zero, so it starts as the base layer. `merge()` folds
@@ -50,8 +52,15 @@ NF4 = _nf4_levels()
 
 
 def quantize_nf4(weight, block_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """(codes, scales) of `weight`: per block of `block_size` values its absolute maximum
-    (float32) and each value's nearest NF4 level, two 4-bit codes per uint8 byte."""
+    """(codes, scales) of `weight`, as NumPy arrays: per block of `block_size` values
+    (flattened, row-major) its absolute maximum (float32) and each value's nearest NF4
+    level, two 4-bit codes per uint8 byte (QLoRA's storage, without double quantization).
+
+    Example:
+        >>> codes, scales = nb.nn.lora.quantize_nf4(nb.tensor([[0.5, -1.0, 0.0, 2.0]]), 4)
+        >>> codes, scales
+        (array([162, 127], dtype=uint8), array([2.], dtype=float32))
+    """
     op = "nb.nn.lora.quantize_nf4"
     block_size = as_int(op, "block_size", block_size, min=1)
     w = np.asarray(to_tensor(weight, op).numpy(), np.float32).ravel()
@@ -66,7 +75,15 @@ def quantize_nf4(weight, block_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
 
 
 def dequantize_nf4(codes, scales, shape: tuple[int, ...]):
-    """The float32 weight of `shape` that `quantize_nf4` encoded (nb ops: traceable)."""
+    """The float32 weight of `shape` that `quantize_nf4` encoded: each code's NF4 level
+    times its block's scale (nb ops: traceable, so it runs inside jit).
+
+    Example:
+        >>> w = nb.tensor([[0.5, -1.0, 0.0, 2.0]])
+        >>> codes, scales = nb.nn.lora.quantize_nf4(w, block_size=4)
+        >>> nb.nn.lora.dequantize_nf4(codes, scales, (1, 4)).numpy().round(4)
+        array([[ 0.4922, -1.0501,  0.    ,  2.    ]], dtype=float32)
+    """
     op = "nb.nn.lora.dequantize_nf4"
     codes, scales, shape = to_tensor(codes, op), to_tensor(scales, op), shape_arg(op, shape)
     n = 2 * codes.shape[0] if codes.ndim == 1 else -1
@@ -98,8 +115,20 @@ def _module(op: str, name: str, value) -> Module:
 
 
 class LoRALinear(Module):
-    """A frozen Linear plus a trainable low-rank update (see the module docstring).
-    `quantize=True` stores the frozen weight in NF4 (QLoRA)."""
+    """A frozen Linear plus a trainable low-rank update: base(x) + (x A^T) B^T * alpha /
+    rank, with lora_A [rank, in] and lora_B [out, rank] the only parameters (the base weight
+    and bias are copied in as buffers). B starts at zero, so the layer starts as `base`.
+    `quantize=True` stores the frozen weight in NF4 (QLoRA), in blocks of `block_size`.
+
+    Example:
+        >>> base = nb.nn.Linear(4, 3, key=nb.random.key(0))
+        >>> layer = nb.nn.lora.LoRALinear(base, rank=2, alpha=4.0, key=nb.random.key(1))
+        >>> layer, [name for name, _ in layer.named_parameters()]
+        (LoRALinear(in_features=4, out_features=3, rank=2, alpha=4.0), ['lora_A', 'lora_B'])
+        >>> x = nb.ones((2, 4))
+        >>> bool(nb.allclose(layer(x), base(x)))
+        True
+    """
 
     def __init__(self, base: Linear, rank: int = 8, alpha: float = 16.0, dropout: float = 0.0,
                  quantize: bool = False, block_size: int = 64, *, key=None):
@@ -125,6 +154,7 @@ class LoRALinear(Module):
         self.lora_B = nb.zeros((self.out_features, rank))
 
     def base_weight(self):
+        """The frozen weight [out, in] (dequantized when stored in NF4)."""
         if self.quantized:
             return dequantize_nf4(self.weight_codes, self.weight_scales,
                                   (self.out_features, self.in_features))
@@ -141,6 +171,7 @@ class LoRALinear(Module):
             * self.scaling
 
     def delta_weight(self):
+        """The update B A * alpha / rank, of the base weight's shape."""
         return nb.matmul(self.lora_B, self.lora_A) * self.scaling
 
     def merge(self) -> "LoRALinear":
@@ -155,6 +186,7 @@ class LoRALinear(Module):
         return self
 
     def unmerge(self) -> "LoRALinear":
+        """Take a merged update out of the base weight again (after training resumes)."""
         if self.merged:
             with nb.no_grad():
                 object.__setattr__(self, "weight", self.weight - self.delta_weight())
@@ -167,7 +199,14 @@ class LoRALinear(Module):
 
 
 def freeze(module: Module) -> Module:
-    """Make every parameter of `module` (and its submodules) a buffer: no longer trained."""
+    """Make every parameter of `module` (and its submodules) a buffer, in place: still in
+    state_dict, no longer trained. Returns `module`.
+
+    Example:
+        >>> layer = nb.nn.lora.freeze(nb.nn.Linear(3, 2, key=nb.random.key(0)))
+        >>> list(layer.parameters()), sorted(layer.state_dict())
+        ([], ['bias', 'weight'])
+    """
     for m in _module("nb.nn.lora.freeze", "module", module).modules():
         names = [n for n, v in m.__dict__.items() if isinstance(v, nb.Tensor) and n not in m._buffers]
         for n in names:
@@ -179,7 +218,16 @@ def freeze(module: Module) -> Module:
 def apply(model: Module, rank: int = 8, alpha: float = 16.0, dropout: float = 0.0,
           target=None, quantize: bool = False, block_size: int = 64, *, key=None) -> Module:
     """Freeze `model` and replace its Linear layers (those whose dotted name contains one of
-    `target`, or all) by LoRALinear adapters, in place; returns `model`."""
+    `target`, or all) by LoRALinear adapters, in place; returns `model`. `key` is split
+    among the adapters; `quantize=True` makes them QLoRA adapters.
+
+    Example:
+        >>> model = nb.nn.Sequential(nb.nn.Linear(4, 8, key=nb.random.key(0)), nb.nn.ReLU(),
+        ...                          nb.nn.Linear(8, 2, key=nb.random.key(1)))
+        >>> model = nb.nn.lora.apply(model, rank=2, target="2", key=nb.random.key(2))
+        >>> model[2], [name for name, _ in model.named_parameters()]
+        (LoRALinear(in_features=8, out_features=2, rank=2, alpha=16.0), ['2.lora_A', '2.lora_B'])
+    """
     op = "nb.nn.lora.apply"
     _module(op, "model", model)
     rank, alpha, dropout, quantize, block_size, key = _adapter_args(
@@ -214,6 +262,19 @@ def _replace(root: Module, dotted: str, new: Module) -> None:
 
 
 def merge(model: Module) -> Module:
+    """Fold every LoRALinear's update into its base weight (LoRALinear.merge), in place, for
+    inference: the outputs stay the same, the adapters cost nothing more. Returns `model`.
+
+    Example:
+        >>> model = nb.nn.lora.apply(nb.nn.Sequential(nb.nn.Linear(4, 2, key=nb.random.key(0))),
+        ...                          rank=2, key=nb.random.key(1))
+        >>> model[0].lora_B = nb.ones((2, 2))  # as after some training
+        >>> x = nb.ones((3, 4))
+        >>> y = model(x)
+        >>> model = nb.nn.lora.merge(model)
+        >>> model[0].merged, bool(nb.allclose(model(x), y))
+        (True, True)
+    """
     for m in _module("nb.nn.lora.merge", "model", model).modules():
         if isinstance(m, LoRALinear):
             m.merge()
@@ -221,6 +282,16 @@ def merge(model: Module) -> Module:
 
 
 def unmerge(model: Module) -> Module:
+    """Undo `merge`: take every merged LoRALinear's update out of its base weight again
+    (LoRALinear.unmerge), in place, to go on training. Returns `model`.
+
+    Example:
+        >>> model = nb.nn.lora.apply(nb.nn.Sequential(nb.nn.Linear(4, 2, key=nb.random.key(0))),
+        ...                          rank=2, key=nb.random.key(1))
+        >>> model = nb.nn.lora.unmerge(nb.nn.lora.merge(model))
+        >>> model[0].merged, [name for name, _ in model.named_parameters()]
+        (False, ['0.lora_A', '0.lora_B'])
+    """
     for m in _module("nb.nn.lora.unmerge", "model", model).modules():
         if isinstance(m, LoRALinear):
             m.unmerge()

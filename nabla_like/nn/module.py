@@ -309,7 +309,13 @@ tree_util.register_pytree_node(Module, _flatten_module,
 
 def trainable(tree) -> list[bool]:
     """One flag per leaf of `tree` (in nb.tree.flatten order): False at the buffers of
-    every module in it, which optimizers must not update, True elsewhere."""
+    every module in it, which optimizers must not update, True elsewhere. Functional
+    optimizers use it to leave running statistics and frozen weights as they are.
+
+    Example:
+        >>> nb.nn.trainable(nb.nn.BatchNorm1d(2))  # weight, bias; running_mean, running_var
+        [True, True, False, False]
+    """
     flags: list = []
 
     def walk(x):

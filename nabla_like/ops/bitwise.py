@@ -70,22 +70,29 @@ shift_left_p = elementwise_primitive("shift_left", "iu", nargs=2, differentiable
 shift_right_p = elementwise_primitive("shift_right", "iu", nargs=2, differentiable=False)
 
 
-def _bitwise(name: str, prim: Primitive, kinds: str, doc: str):
+def _bitwise(name: str, prim: Primitive, kinds: str, doc: str, args: str, output: str):
+    """nb.`name`; its docstring's example calls it on `args` and prints `output`."""
     def fn(x, y) -> Tensor:
         return bind(prim, *promote(name, x, y, kinds=kinds))
 
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = (f"Elementwise {doc}.\n\n    Example:\n"
-                  f"        >>> nb.{name}(nb.tensor([12, 10]), nb.tensor([10, 1]))\n")
+    fn.__doc__ = (f"Elementwise {doc}, with NumPy broadcasting and promotion.\n\n    Example:\n"
+                  f"        >>> nb.{name}({args})\n        {output}\n")
     return fn
 
 
-bitwise_and = _bitwise("bitwise_and", and_p, INTEGRAL, "bitwise AND of integer or bool tensors")
-bitwise_or = _bitwise("bitwise_or", or_p, INTEGRAL, "bitwise OR of integer or bool tensors")
-bitwise_xor = _bitwise("bitwise_xor", xor_p, INTEGRAL, "bitwise XOR of integer or bool tensors")
-left_shift = _bitwise("left_shift", shift_left_p, "iu", "x << y for integer tensors")
+_PAIR = "nb.tensor([12, 10]), nb.tensor([10, 1])"
+bitwise_and = _bitwise("bitwise_and", and_p, INTEGRAL, "bitwise AND of integer or bool tensors "
+                       "(operator `&`)", _PAIR, "Tensor([8 0] : i32[2])")
+bitwise_or = _bitwise("bitwise_or", or_p, INTEGRAL, "bitwise OR of integer or bool tensors "
+                      "(operator `|`)", _PAIR, "Tensor([14 11] : i32[2])")
+bitwise_xor = _bitwise("bitwise_xor", xor_p, INTEGRAL, "bitwise XOR of integer or bool tensors "
+                       "(operator `^`)", _PAIR, "Tensor([ 6 11] : i32[2])")
+left_shift = _bitwise("left_shift", shift_left_p, "iu", "x << y for integer tensors",
+                      "nb.tensor([1, 3]), 2", "Tensor([ 4 12] : i32[2])")
 right_shift = _bitwise("right_shift", shift_right_p, "iu",
-                       "x >> y for integer tensors (arithmetic for signed, logical for unsigned)")
+                       "x >> y for integer tensors (arithmetic for signed, logical for unsigned)",
+                       "nb.tensor([-8, 8]), 1", "Tensor([-4  4] : i32[2])")
 
 
 def bitwise_not(x) -> Tensor:

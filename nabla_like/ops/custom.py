@@ -160,13 +160,17 @@ custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
 class custom_vjp(_Custom):
     """A function with a reverse-mode rule of its own, as `jax.custom_vjp`:
     `f.defvjp(fwd, bwd)` with `fwd(*args) -> (out, residuals)` and
-    `bwd(*nondiff_args, residuals, cotangent) -> tuple of cotangents, one per argument`.
+    `bwd(*nondiff_args, residuals, cotangent) -> tuple of cotangents, one per argument`
+    (None for an argument with no cotangent). `defvjp` returns the function. Forward mode
+    (jvp, jacfwd) of it raises nb.TransformError, as in JAX; vmap works.
 
     Example:
         >>> @nb.custom_vjp
         ... def clip_gradient(x):
         ...     return x
-        >>> clip_gradient.defvjp(lambda x: (x, None), lambda _, g: (nb.clip(g, -1.0, 1.0),))
+        >>> _ = clip_gradient.defvjp(lambda x: (x, None), lambda res, g: (nb.clip(g, -1.0, 1.0),))
+        >>> nb.grad(lambda x: nb.sum(3.0 * clip_gradient(x)))(nb.tensor([1.0, 2.0]))
+        Tensor([1. 1.] : f32[2])
     """
 
     prim = custom_vjp_call_p
@@ -311,7 +315,8 @@ custom_jvp_call_p.def_abstract_eval(_custom_abstract_eval)
 class custom_jvp(_Custom):
     """A function with a forward-mode rule of its own, as `jax.custom_jvp`: `f.defjvp(rule)`
     with `rule(*nondiff_args, primals, tangents) -> (out, tangent_out)`, linear in the
-    tangents. Reverse mode transposes the rule.
+    tangents. Reverse mode (grad, vjp) transposes the rule; vmap works. `defjvp` can be
+    used as a decorator.
 
     Example:
         >>> @nb.custom_jvp
@@ -321,6 +326,8 @@ class custom_jvp(_Custom):
         ... def _(primals, tangents):
         ...     (x,), (t,) = primals, tangents
         ...     return log1pexp(x), t * nb.sigmoid(x)
+        >>> nb.grad(log1pexp)(nb.tensor(100.0))  # the formula's own derivative gives nan here
+        Tensor(1. : f32[])
     """
 
     prim = custom_jvp_call_p

@@ -305,7 +305,7 @@ def sign(x) -> Tensor:
     return bind(sign_p, x)
 
 
-def _rounding(name: str, doc: str, example: str):
+def _rounding(name: str, doc: str, example: str, output: str):
     prim = _zero_derivative(elementwise_primitive(name, FLOAT))
 
     def fn(x) -> Tensor:
@@ -316,13 +316,17 @@ def _rounding(name: str, doc: str, example: str):
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = (f"Elementwise {doc}; integer tensors are returned unchanged; derivative "
-                  f"zero.\n\n    Example:\n        >>> nb.{name}(nb.tensor({example}))\n")
+                  f"zero.\n\n    Example:\n        >>> nb.{name}(nb.tensor({example}))\n"
+                  f"        {output}\n")
     return prim, fn
 
 
-floor_p, floor = _rounding("floor", "floor (round toward -inf)", "[-1.5, 1.5]")
-ceil_p, ceil = _rounding("ceil", "ceiling (round toward +inf)", "[-1.5, 1.5]")
-round_p, round = _rounding("round", "round half to even, as NumPy", "[0.5, 1.5, 2.5]")  # noqa: A001
+floor_p, floor = _rounding("floor", "floor (round toward -inf)", "[-1.5, 1.5]",
+                           "Tensor([-2.  1.] : f32[2])")
+ceil_p, ceil = _rounding("ceil", "ceiling (round toward +inf)", "[-1.5, 1.5]",
+                         "Tensor([-1.  2.] : f32[2])")
+round_p, round = _rounding("round", "round half to even, as NumPy", "[0.5, 1.5, 2.5]",  # noqa: A001
+                           "Tensor([0. 2. 2.] : f32[3])")
 
 # ---------------------------------------------------------------------------
 # Unary float functions. Each one's rule maps (g, x, out) to g * f'(x), which is
@@ -331,8 +335,11 @@ round_p, round = _rounding("round", "round half to even, as NumPy", "[0.5, 1.5, 
 _SQRT_PI = math.sqrt(math.pi)
 
 
-def _float_unary(name: str, rule, doc: str, example: str = "[0.5, 1.0]", public: str | None = None):
-    """(primitive `name`, the function nb.`public` (default: the same name) binding it)."""
+def _float_unary(name: str, rule, doc: str, output: str, example: str = "[0.5, 1.0]",
+                 public: str | None = None, suffix: str = ""):
+    """(primitive `name`, the function nb.`public` (default: the same name) binding it).
+    Its docstring's example applies it to nb.tensor(`example`), then `suffix`, and
+    prints `output`."""
     prim = elementwise_primitive(name, FLOAT)
     name = public or name
     prim.def_jvp(lambda primals, tangents, outs: rule(tangents[0], primals[0], outs[0]))
@@ -346,7 +353,8 @@ def _float_unary(name: str, rule, doc: str, example: str = "[0.5, 1.0]", public:
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = (f"Elementwise {doc}; integer and bool inputs compute in float32."
-                  f"\n\n    Example:\n        >>> nb.{name}(nb.tensor({example}))\n")
+                  f"\n\n    Example:\n        >>> nb.{name}(nb.tensor({example})){suffix}\n"
+                  f"        {output}\n")
     return prim, fn
 
 
@@ -354,44 +362,59 @@ def _one_minus_square(x: Tensor) -> Tensor:
     return sub(1.0, mul(x, x))
 
 
-exp_p, exp = _float_unary("exp", lambda g, x, out: mul(g, out), "e ** x")
-exp2_p, exp2 = _float_unary("exp2", lambda g, x, out: mul(g, mul(out, math.log(2.0))), "2 ** x")
-log_p, log = _float_unary("log", lambda g, x, out: div(g, x), "natural logarithm")
+exp_p, exp = _float_unary("exp", lambda g, x, out: mul(g, out), "e ** x",
+                          "Tensor([1.6487 2.7183] : f32[2])")
+exp2_p, exp2 = _float_unary("exp2", lambda g, x, out: mul(g, mul(out, math.log(2.0))), "2 ** x",
+                            "Tensor([1.4142 2.    ] : f32[2])")
+log_p, log = _float_unary("log", lambda g, x, out: div(g, x), "natural logarithm",
+                          "Tensor([-0.6931  0.    ] : f32[2])")
 log1p_p, log1p = _float_unary("log1p", lambda g, x, out: div(g, add(x, 1.0)),
-                              "log(1 + x), accurate for small x", "[1e-8, 0.5]")
+                              "log(1 + x), accurate for small x",
+                              "array([1.000000e-08, 4.054651e-01], dtype=float32)",
+                              "[1e-8, 0.5]", suffix=".numpy()")
 expm1_p, expm1 = _float_unary("expm1", lambda g, x, out: mul(g, add(out, 1.0)),
-                              "exp(x) - 1, accurate for small x", "[1e-8, 0.5]")
+                              "exp(x) - 1, accurate for small x",
+                              "array([1.000000e-08, 6.487213e-01], dtype=float32)",
+                              "[1e-8, 0.5]", suffix=".numpy()")
 sqrt_p, sqrt = _float_unary("sqrt", lambda g, x, out: div(g, mul(out, 2.0)), "square root",
-                            "[4.0, 2.0]")
+                            "Tensor([2.     1.4142] : f32[2])", "[4.0, 2.0]")
 rsqrt_p, rsqrt = _float_unary("rsqrt", lambda g, x, out: mul(g, div(mul(out, -0.5), x)),
-                              "1 / sqrt(x)", "[4.0, 2.0]")
-sin_p, sin = _float_unary("sin", lambda g, x, out: mul(g, cos(x)), "sine")
-cos_p, cos = _float_unary("cos", lambda g, x, out: mul(g, neg(sin(x))), "cosine")
-tan_p, tan = _float_unary("tan", lambda g, x, out: mul(g, add(mul(out, out), 1.0)), "tangent")
+                              "1 / sqrt(x)", "Tensor([0.5    0.7071] : f32[2])", "[4.0, 2.0]")
+sin_p, sin = _float_unary("sin", lambda g, x, out: mul(g, cos(x)), "sine",
+                          "Tensor([0.4794 0.8415] : f32[2])")
+cos_p, cos = _float_unary("cos", lambda g, x, out: mul(g, neg(sin(x))), "cosine",
+                          "Tensor([0.8776 0.5403] : f32[2])")
+tan_p, tan = _float_unary("tan", lambda g, x, out: mul(g, add(mul(out, out), 1.0)), "tangent",
+                          "Tensor([0.5463 1.5574] : f32[2])")
 asin_p, arcsin = _float_unary("asin", lambda g, x, out: mul(g, rsqrt(_one_minus_square(x))),
-                              "inverse sine (alias `asin`)")
+                              "inverse sine (alias `asin`)", "Tensor([0.5236 1.5708] : f32[2])")
 acos_p, arccos = _float_unary("acos",
                               lambda g, x, out: neg(mul(g, rsqrt(_one_minus_square(x)))),
-                              "inverse cosine (alias `acos`)")
+                              "inverse cosine (alias `acos`)", "Tensor([1.0472 0.    ] : f32[2])")
 atan_p, arctan = _float_unary("atan", lambda g, x, out: div(g, add(mul(x, x), 1.0)),
-                              "inverse tangent (alias `atan`)")
-sinh_p, sinh = _float_unary("sinh", lambda g, x, out: mul(g, cosh(x)), "hyperbolic sine")
-cosh_p, cosh = _float_unary("cosh", lambda g, x, out: mul(g, sinh(x)), "hyperbolic cosine")
+                              "inverse tangent (alias `atan`)", "Tensor([0.4636 0.7854] : f32[2])")
+sinh_p, sinh = _float_unary("sinh", lambda g, x, out: mul(g, cosh(x)), "hyperbolic sine",
+                            "Tensor([0.5211 1.1752] : f32[2])")
+cosh_p, cosh = _float_unary("cosh", lambda g, x, out: mul(g, sinh(x)), "hyperbolic cosine",
+                            "Tensor([1.1276 1.5431] : f32[2])")
 tanh_p, tanh = _float_unary("tanh", lambda g, x, out: mul(g, _one_minus_square(out)),
-                            "hyperbolic tangent")
+                            "hyperbolic tangent", "Tensor([0.4621 0.7616] : f32[2])")
 asinh_p, arcsinh = _float_unary("asinh", lambda g, x, out: mul(g, rsqrt(add(mul(x, x), 1.0))),
-                                "inverse hyperbolic sine (alias `asinh`)")
+                                "inverse hyperbolic sine (alias `asinh`)",
+                                "Tensor([0.4812 0.8814] : f32[2])")
 # (x - 1)(x + 1) rather than x*x - 1: no cancellation near x = 1.
 acosh_p, arccosh = _float_unary(
     "acosh", lambda g, x, out: mul(g, rsqrt(mul(sub(x, 1.0), add(x, 1.0)))),
-    "inverse hyperbolic cosine (alias `acosh`)", "[1.5, 2.0]")
+    "inverse hyperbolic cosine (alias `acosh`)", "Tensor([0.9624 1.317 ] : f32[2])", "[1.5, 2.0]")
 atanh_p, arctanh = _float_unary("atanh", lambda g, x, out: div(g, _one_minus_square(x)),
-                                "inverse hyperbolic tangent (alias `atanh`)")
+                                "inverse hyperbolic tangent (alias `atanh`)",
+                                "Tensor([0.5493    inf] : f32[2])")
 erf_p, erf = _float_unary("erf", lambda g, x, out: mul(g, mul(exp(neg(mul(x, x))), 2 / _SQRT_PI)),
-                          "error function")
+                          "error function", "Tensor([0.5205 0.8427] : f32[2])")
 erf_inv_p, erfinv = _float_unary("erf_inv",
                                  lambda g, x, out: mul(g, mul(exp(mul(out, out)), _SQRT_PI / 2)),
-                                 "inverse error function on (-1, 1)", "[0.0, 0.5]", public="erfinv")
+                                 "inverse error function on (-1, 1)",
+                                 "Tensor([0.     0.4769] : f32[2])", "[0.0, 0.5]", public="erfinv")
 
 # ---------------------------------------------------------------------------
 # Binary float functions: arctan2, logaddexp
@@ -582,7 +605,8 @@ _DIRECTIONS = {"equal": "EQ", "not_equal": "NE", "less": "LT", "less_equal": "LE
                "greater": "GT", "greater_equal": "GE"}
 
 
-def _comparison(name: str):
+def _comparison(name: str, output: str):
+    """nb.`name`; its docstring's example compares [1, 2, 3] with 2 and prints `output`."""
     direction = _DIRECTIONS[name]
 
     def fn(x, y) -> Tensor:
@@ -590,16 +614,17 @@ def _comparison(name: str):
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = (f"Elementwise {name} comparison with broadcasting; returns a bool tensor."
-                  f"\n\n    Example:\n        >>> nb.{name}(nb.tensor([1, 2, 3]), 2)\n")
+                  f"\n\n    Example:\n        >>> nb.{name}(nb.tensor([1, 2, 3]), 2)\n"
+                  f"        {output}\n")
     return fn
 
 
-equal = _comparison("equal")
-not_equal = _comparison("not_equal")
-less = _comparison("less")
-less_equal = _comparison("less_equal")
-greater = _comparison("greater")
-greater_equal = _comparison("greater_equal")
+equal = _comparison("equal", "Tensor([False  True False] : bool[3])")
+not_equal = _comparison("not_equal", "Tensor([ True False  True] : bool[3])")
+less = _comparison("less", "Tensor([ True False False] : bool[3])")
+less_equal = _comparison("less_equal", "Tensor([ True  True False] : bool[3])")
+greater = _comparison("greater", "Tensor([False False  True] : bool[3])")
+greater_equal = _comparison("greater_equal", "Tensor([False  True  True] : bool[3])")
 
 # ---------------------------------------------------------------------------
 # select (where)
@@ -622,7 +647,14 @@ select_p.def_batch(elementwise_batch(select_p))
 
 
 def select(pred: Tensor, x: Tensor, y: Tensor) -> Tensor:
-    """`where` for operands already of one shape and dtype (pred bool)."""
+    """Elementwise `x if pred else y` for operands already of one shape and dtype, `pred`
+    bool (StableHLO select): no broadcasting or promotion, as lax.select. Users want
+    `where`, which broadcasts and promotes.
+
+    Example:
+        >>> nb.select(nb.tensor([True, False]), nb.tensor([1.0, 2.0]), nb.tensor([10.0, 20.0]))
+        Tensor([ 1. 20.] : f32[2])
+    """
     if type(pred) is not Tensor or type(x) is not Tensor or type(y) is not Tensor:
         pred, x, y = (to_tensor(v, "select") for v in (pred, x, y))
     return bind(select_p, pred, x, y)
@@ -693,8 +725,16 @@ def _convert_abstract_eval(x: Aval, *, dtype: DType, weak: bool = False) -> Aval
 
 
 def convert(x: Tensor, dtype: DType, weak: bool = False) -> Tensor:
-    """`x` converted to `dtype` (StableHLO convert); `weak` marks a weakly typed result.
-    Users want `cast`, which also accepts dtype names."""
+    """`x` converted to `dtype` (StableHLO convert); `weak` marks a weakly typed result,
+    which takes the other operand's dtype in mixed arithmetic as a Python scalar does.
+    Users want `cast`, which also accepts dtype names.
+
+    Example:
+        >>> nb.convert(nb.tensor([1.7, -1.7]), nb.int32)
+        Tensor([ 1 -1] : i32[2])
+        >>> nb.convert(nb.tensor([1, 2]), nb.float32, weak=True) + nb.ones(2, dtype=nb.float16)
+        Tensor([2. 3.] : f16[2])
+    """
     if type(x) is not Tensor or type(dtype) is not DType or (weak is not True and weak is not False):
         x, dtype = to_tensor(x, "convert"), as_dtype(dtype)
         weak = as_bool("convert", "weak", weak)

@@ -103,11 +103,15 @@ _not_differentiable(threefry2x32_p)
 
 def threefry2x32(k1, k2, x1, x2) -> tuple[Tensor, Tensor]:
     """The Threefry-2x32 hash (20 rounds) of the counter words (x1, x2) under the key
-    words (k1, k2); uint32 operands, broadcast together.
+    words (k1, k2); uint32 operands, broadcast together. The primitive under every draw
+    (`split`, `fold_in`, `bits`, ...); not differentiable.
 
     Example:
-        >>> y1, y2 = nb.random.threefry2x32(nb.tensor(0, nb.uint32), nb.tensor(0, nb.uint32),
-        ...                                 nb.zeros(4, nb.uint32), nb.arange(4, dtype=nb.uint32))
+        >>> zero = nb.tensor(0, nb.uint32)
+        >>> y1, y2 = nb.random.threefry2x32(zero, zero, nb.zeros(2, nb.uint32),
+        ...                                 nb.arange(2, dtype=nb.uint32))
+        >>> y1, y2
+        (Tensor([1797259609  928981903] : u32[2]), Tensor([2579123966 3453687069] : u32[2]))
     """
     args = [to_tensor(a, "threefry2x32") for a in (k1, k2, x1, x2)]
     for a in args:
@@ -229,8 +233,9 @@ def key(seed) -> Tensor:
     `seed` is a Python int or an integer tensor (under vmap: a batch of seeds).
 
     Example:
-        >>> k = nb.random.key(0)
-        >>> nb.random.uniform(k, (2,)).shape
+        >>> nb.random.key(42)
+        Tensor([ 0 42] : u32[2])
+        >>> nb.random.uniform(nb.random.key(0), (2,)).shape
         (2,)
     """
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)):
@@ -256,10 +261,13 @@ def _data_word(op: str, data) -> Tensor:
 
 
 def fold_in(key, data) -> Tensor:
-    """A new key from `key` and an integer `data` (taken modulo 2**32), as `jax.random.fold_in`.
+    """A new key from `key` and an integer `data` (taken modulo 2**32), as `jax.random.fold_in`:
+    the Threefry hash of the counter (0, data) under `key`. Use it to derive one key per
+    step, layer or process from a single key.
 
     Example:
-        >>> k = nb.random.fold_in(nb.random.key(0), 7)
+        >>> nb.random.fold_in(nb.random.key(0), 7)
+        Tensor([2716826189  292468403] : u32[2])
     """
     key = _check_key("fold_in", key)
     k1, k2 = _key_words(key)
@@ -293,6 +301,10 @@ def split(key, num=2) -> Tensor:
 
     Example:
         >>> k1, k2 = nb.random.split(nb.random.key(0))
+        >>> k1
+        Tensor([1797259609 2579123966] : u32[2])
+        >>> nb.random.split(nb.random.key(0), 3).shape
+        (3, 2)
     """
     key = _check_key("split", key)
     shape = shape_arg("split", num)
@@ -361,6 +373,8 @@ def uniform(key, shape=(), dtype=float32, minval=0.0, maxval=1.0) -> Tensor:
     """Uniform floats in [minval, maxval), as `jax.random.uniform`.
 
     Example:
+        >>> nb.random.uniform(nb.random.key(0), (3,))
+        Tensor([0.9477 0.9786 0.3323] : f32[3])
         >>> nb.random.uniform(nb.random.key(0), (2, 3), minval=-1.0, maxval=1.0).shape
         (2, 3)
     """
@@ -374,6 +388,8 @@ def normal(key, shape=(), dtype=float32) -> Tensor:
     in (-1, 1).
 
     Example:
+        >>> nb.random.normal(nb.random.key(0), (3,))
+        Tensor([ 1.6226  2.0253 -0.4336] : f32[3])
         >>> nb.random.normal(nb.random.key(0), (1000,)).shape
         (1000,)
     """
@@ -430,8 +446,8 @@ def randint(key, shape, minval, maxval, dtype=default_int) -> Tensor:
     to the range of `dtype`; maxval <= minval gives minval).
 
     Example:
-        >>> nb.random.randint(nb.random.key(0), (4,), 0, 10).dtype
-        nb.int32
+        >>> nb.random.randint(nb.random.key(0), (4,), 0, 10)
+        Tensor([9 0 2 3] : i32[4])
     """
     from .elementwise import add, cast, greater, less_equal, sub, where
     key = _check_key("randint", key)
@@ -484,11 +500,15 @@ _state = _GlobalState()
 
 
 def seed(n: int) -> None:
-    """Reset the global generator of the stateful functions (`gaussian`, `rand`, ...).
+    """Reset the global generator of the stateful functions (`gaussian`, `uniform`, `rand`,
+    `randn`), as `torch.manual_seed`: the draws after `seed(n)` are the same every time.
 
     Example:
         >>> nb.seed(42)
-        >>> a = nb.randn(3); nb.seed(42); b = nb.randn(3)   # a == b
+        >>> nb.randn(3)
+        Tensor([ 0.0759 -0.4863  1.2903] : f32[3])
+        >>> nb.seed(42); nb.randn(3)   # the same numbers again
+        Tensor([ 0.0759 -0.4863  1.2903] : f32[3])
     """
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
         raise_error(DTypeError, "seed", f"seed must be a Python int, got {n!r}")
@@ -514,11 +534,14 @@ def _shape_varargs(op: str, shape: tuple):
 
 
 def gaussian(shape=(), mean=0.0, std=1.0, dtype=None) -> Tensor:
-    """Normal floats with `mean` and `std` from the global generator (alias: nb.normal).
+    """Normal floats of `shape` with `mean` and `std` from the global generator (alias:
+    nb.normal), as `torch.normal`; `dtype` defaults to the default float. Each call draws
+    from a new key (see `seed`); the key-based form is `nb.random.normal`.
 
     Example:
         >>> nb.seed(0)
-        >>> noise = 0.1 * nb.gaussian((4, 1))
+        >>> nb.gaussian((2,), mean=1.0, std=0.1)
+        Tensor([1.1004 0.9094] : f32[2])
     """
     from .elementwise import add, mul
     dtype = _float_dtype("gaussian", default_float if dtype is None else dtype)
@@ -531,11 +554,14 @@ def gaussian(shape=(), mean=0.0, std=1.0, dtype=None) -> Tensor:
 
 
 def stateful_uniform(shape=(), low=0.0, high=1.0, dtype=None) -> Tensor:
-    """Uniform floats in [low, high) from the global generator (alias: nb.uniform).
+    """Uniform floats of `shape` in [low, high) from the global generator (alias:
+    nb.uniform); `dtype` defaults to the default float. Each call draws from a new key (see
+    `seed`); the key-based form is `nb.random.uniform`.
 
     Example:
         >>> nb.seed(0)
-        >>> w = nb.uniform((3, 3), -0.1, 0.1)
+        >>> nb.uniform((3,), -0.1, 0.1)
+        Tensor([ 0.0685 -0.0635 -0.0546] : f32[3])
     """
     dtype = _float_dtype("uniform", default_float if dtype is None else dtype)
     return _uniform("uniform", _next_key(), shape_arg("uniform", shape), dtype, low, high)

@@ -39,7 +39,14 @@ optimization_barrier_p.def_abstract_eval(lambda *avals: list(avals))
 
 def optimization_barrier(*xs: Tensor) -> list[Tensor]:
     """The same values, through a point XLA may not optimize across (no CSE or code motion
-    over it). Returns a list, one tensor per argument."""
+    over it), as jax.lax.optimization_barrier. Returns a list, one tensor per argument;
+    derivatives pass through it.
+
+    Example:
+        >>> x, y = nb.optimization_barrier(nb.tensor([1.0, 2.0]), nb.tensor(3.0))
+        >>> x * y
+        Tensor([3. 6.] : f32[2])
+    """
     return list(bind(optimization_barrier_p, *[to_tensor(x, "optimization_barrier") for x in xs]))
 
 
@@ -109,12 +116,37 @@ dots_saveable = Policy("dots_saveable", lambda node: node.prim.name == "dot_gene
 
 @functools.lru_cache(maxsize=None)
 def save_only_these_names(*names: str) -> Policy:
+    """The `checkpoint` policy that saves for the backward pass only the values tagged with
+    one of `names` by `checkpoint_name`, and recomputes the rest (as JAX's
+    checkpoint_policies.save_only_these_names). Derivatives are the same under every policy.
+
+    Example:
+        >>> policy = nb.save_only_these_names("hidden")
+        >>> policy
+        save_only_these_names('hidden',)
+        >>> f = nb.checkpoint(lambda x: nb.checkpoint_name(nb.tanh(x), "hidden") * 2, policy=policy)
+        >>> nb.grad(lambda x: nb.sum(f(x)))(nb.tensor([0.0, 1.0]))
+        Tensor([2.     0.8399] : f32[2])
+    """
     return Policy(f"save_only_these_names{names}",
                   lambda node: node.prim is name_p and node.params["name"] in names)
 
 
 @functools.lru_cache(maxsize=None)
 def save_any_names_but_these(*names: str) -> Policy:
+    """The `checkpoint` policy that saves for the backward pass the values tagged by
+    `checkpoint_name` with any name but `names`, and recomputes the rest (as JAX's
+    checkpoint_policies.save_any_names_but_these).
+
+    Example:
+        >>> policy = nb.save_any_names_but_these("big")
+        >>> policy
+        save_any_names_but_these('big',)
+        >>> def f(x):
+        ...     return nb.checkpoint_name(nb.sin(x), "small") * nb.checkpoint_name(nb.exp(x), "big")
+        >>> nb.grad(lambda x: nb.sum(nb.checkpoint(f, policy=policy)(x)))(nb.tensor([0.0, 1.0]))
+        Tensor([1.    3.756] : f32[2])
+    """
     return Policy(f"save_any_names_but_these{names}",
                   lambda node: node.prim is name_p and node.params["name"] not in names)
 

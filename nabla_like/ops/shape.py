@@ -211,7 +211,17 @@ def _broadcast_in_dim_abstract_eval(x: Aval, *, shape, broadcast_dimensions) -> 
 
 
 def broadcast_in_dim(x: Tensor, shape, broadcast_dimensions) -> Tensor:
-    """Broadcast `x` into `shape`, its dim i going to output dim broadcast_dimensions[i]."""
+    """Broadcast `x` into `shape`, its dim i going to output dim broadcast_dimensions[i]
+    (StableHLO / lax.broadcast_in_dim): those dims have x's size or x has 1 there, the
+    other output dims repeat it. Users want `broadcast_to` or `expand_dims`.
+
+    Example:
+        >>> nb.broadcast_in_dim(nb.tensor([1.0, 2.0]), (2, 3), (0,))
+        Tensor(
+        [[1. 1. 1.]
+         [2. 2. 2.]] : f32[2,3]
+        )
+    """
     x = to_tensor(x, "broadcast_in_dim")
     shape = _creation.shape_arg("broadcast_in_dim", shape)
     dims = as_int_tuple("broadcast_in_dim", "broadcast_dimensions", broadcast_dimensions)
@@ -416,7 +426,19 @@ def _slice_batch(args, bdims, *, start_indices, limit_indices, strides):
 
 
 def static_slice(x: Tensor, start_indices, limit_indices, strides=None) -> Tensor:
-    """x[start:limit:stride] along every axis, with static in-range bounds (StableHLO slice)."""
+    """x[start:limit:stride] along every axis, with static in-range bounds (StableHLO slice,
+    as lax.slice): one start and one limit per axis, strides default 1. Users want indexing
+    or `slice_tensor`.
+
+    Example:
+        >>> nb.static_slice(nb.arange(10), (1,), (8,), (3,))
+        Tensor([1 4 7] : i32[3])
+        >>> nb.static_slice(nb.arange(6).reshape(2, 3), (0, 1), (2, 3))
+        Tensor(
+        [[1 2]
+         [4 5]] : i32[2,2]
+        )
+    """
     x = to_tensor(x, "static_slice")
     start_indices = as_int_tuple("static_slice", "start_indices", start_indices)
     limit_indices = as_int_tuple("static_slice", "limit_indices", limit_indices)

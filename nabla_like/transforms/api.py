@@ -366,11 +366,14 @@ def _check_scalar_output(fn_name: str, num_outputs: int, aval) -> None:
 def value_and_grad(fun: Callable | None = None, argnums=0, has_aux: bool = False, wrt=None,
                    holomorphic: bool = False, allow_int: bool = False, reduce_axes=(),
                    mode: str = "reverse"):
-    """A function returning `(value, grad)` (or `((value, aux), grad)` with has_aux). The
-    options are grad's.
+    """A function returning `(value, grad)` (or `((value, aux), grad)` with has_aux): the
+    value of a scalar function and its gradient from one forward and one backward pass, as
+    `jax.value_and_grad`. The options are grad's.
 
     Example:
         >>> v, g = nb.value_and_grad(lambda x: nb.sum(x ** 2))(nb.tensor([1.0, 2.0]))
+        >>> v, g
+        (Tensor(5. : f32[]), Tensor([2. 4.] : f32[2]))
     """
     if fun is None:
         return functools.partial(value_and_grad, argnums=argnums, has_aux=has_aux, wrt=wrt,
@@ -561,11 +564,15 @@ def _assemble_forward(fn_name: str, out_tree, outs, touts, has_aux: bool):
 @step_end
 def linearize(fun: Callable, *primals):
     """`(out, jvp_fn)`: evaluates `fun` once; `jvp_fn(*tangents)` then records only the
-    tangent (linear) computation, reusing the primal values.
+    tangent (linear) computation, reusing the primal values, as `jax.linearize`. Cheaper
+    than repeated `jvp` calls when one point is pushed many tangents.
 
     Example:
         >>> y, f_jvp = nb.linearize(nb.sin, nb.tensor(0.5))
         >>> f_jvp(nb.tensor(1.0))  # cos(0.5)
+        Tensor(0.8776 : f32[])
+        >>> f_jvp(nb.tensor(2.0))  # linear in the tangent
+        Tensor(1.7552 : f32[])
     """
     check_fun("linearize", fun)
     traced = _trace_or_concrete("linearize", fun, tuple(primals), {}, _python_scalars)

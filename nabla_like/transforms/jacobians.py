@@ -284,6 +284,7 @@ def hvp(fun: Callable, primals, tangents):
 
     Example:
         >>> nb.hvp(lambda x: nb.sum(x ** 3), nb.tensor([1.0, 2.0]), nb.tensor([1.0, 0.0]))
+        Tensor([6. 0.] : f32[2])
     """
     check_fun("hvp", fun)
     single = not isinstance(primals, (tuple, list))
