@@ -128,7 +128,12 @@ def main() -> None:
     p.add_argument("--reps", type=int, default=20)
     p.add_argument("--only", nargs="*", default=None)
     p.add_argument("--out", default=os.path.join(HERE, "results", "latest.md"))
+    p.add_argument("--chart-only", action="store_true",
+                   help="redraw the chart of the table at --out without running anything")
     args = p.parse_args()
+    if args.chart_only:
+        chart(rows_from_table(args.out), os.path.splitext(args.out)[0] + ".png")
+        return
     names = args.only or list(REGISTRY)
     workers = {"nabla": Worker(args.nabla_python, "nabla")}
     if args.jax_python:
@@ -169,20 +174,11 @@ def main() -> None:
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         f.write(text)
-    chart(names, results, os.path.splitext(args.out)[0] + ".png")
+    chart(ratio_rows(names, results), os.path.splitext(args.out)[0] + ".png")
 
 
-def chart(names, results, path: str) -> None:
-    """A bar chart of the ratios (nabla_like / JAX, nabla_like / PyTorch) next to the table;
-    skipped, with a word, where matplotlib is not installed."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        import matplotlib.ticker  # noqa: F401
-    except ImportError:
-        print(f"(no chart: matplotlib is not installed; pip install matplotlib to get {path})")
-        return
+def ratio_rows(names, results) -> list:
+    """(title, [nabla/JAX, nabla/PyTorch]) of each timed workload with a ratio."""
     from workloads import REGISTRY
     rows = []
     for name in names:
@@ -193,6 +189,38 @@ def chart(names, results, path: str) -> None:
                   for other in (_median(results, name, "jax")[0], _median(results, name, "torch")[0])]
         if any(r is not None for r in ratios):
             rows.append((REGISTRY[name]["title"], ratios))
+    return rows
+
+
+def rows_from_table(path: str) -> list:
+    """ratio_rows() read back from a table this script wrote (its last two columns)."""
+    rows = []
+    for line in open(path).read().split("## Goals")[0].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 7 or cells[0] in ("workload", "---"):
+            continue
+        ratios = [float(c) if c not in ("-", "") else None for c in cells[5:7]]
+        if any(r is not None for r in ratios):
+            rows.append((cells[0], ratios))
+    return rows
+
+
+def _label(title: str, n: int = 64) -> str:
+    """A title cut to `n` characters in the middle, where workloads of a family agree."""
+    return title if len(title) <= n else title[:n // 2 - 2] + " ... " + title[-(n // 2 - 3):]
+
+
+def chart(rows, path: str) -> None:
+    """A bar chart of the ratios (nabla_like / JAX, nabla_like / PyTorch) next to the table;
+    skipped, with a word, where matplotlib is not installed."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import matplotlib.ticker  # noqa: F401
+    except ImportError:
+        print(f"(no chart: matplotlib is not installed; pip install matplotlib to get {path})")
+        return
     if not rows:
         return
     fig, ax = plt.subplots(figsize=(11, 0.32 * len(rows) + 1.2))
@@ -201,15 +229,15 @@ def chart(names, results, path: str) -> None:
         ax.barh([y + 0.2 * (1 - 2 * k) for y in ys], [r[1][k] or 0 for r in rows], height=0.38,
                 color=color, label=f"nabla_like {label}")
     ax.axvline(1.0, color="black", linewidth=0.8)
-    ax.set_yticks(list(ys), [t if len(t) < 56 else t[:53] + "..." for t, _ in rows], fontsize=7)
+    ax.set_yticks(list(ys), [_label(t) for t, _ in rows], fontsize=7)
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xticks([0.1, 0.2, 0.5, 1, 2, 5, 10])
-    ax.set_xlabel("time ratio (below 1: nabla_like is faster)")
+    ax.set_xlabel("ratio of time (of memory where the row says so); below 1: nabla_like is better")
     ax.legend(loc="lower right", fontsize=8)
-    fig.subplots_adjust(left=0.3, right=0.98, top=0.97, bottom=0.6 / (0.32 * len(rows) + 1.2))
+    fig.subplots_adjust(left=0.36, right=0.98, top=0.97, bottom=0.6 / (0.32 * len(rows) + 1.2))
     fig.savefig(path, dpi=110)
     print(f"chart: {path}")
 
