@@ -149,9 +149,10 @@ def main() -> None:
         if args.jax_python:
             split["jax"] = Worker(args.jax_python, "jax", 8)
     notes = []
+    bar = _progress(len(names))
     for i, name in enumerate(names):
         spec = REGISTRY[name]
-        print(f"[{i + 1}/{len(names)}] {name} ...", end="\r", flush=True)
+        bar.set_description(name)
         reps = max(3, args.reps // 4) if spec["fresh"] else args.reps
         rounds = 1 if spec["kind"] == "count" else args.rounds
         for _ in range(rounds):
@@ -165,7 +166,9 @@ def main() -> None:
                     notes.append(f"{name}: jax was imported in the nabla worker")
         shown = {lib: (statistics.median(v) if v else None) for lib, v in results[name].items()}
         line = " | ".join(f"{lib} {fmt(spec, v)}" for lib, v in shown.items() if v is not None)
-        print(f"{name:26s} {line}", flush=True)
+        bar.write(f"{name:26s} {line}")
+        bar.update(1)
+    bar.close()
     for w in [*workers.values(), *split.values()]:
         w.close()
     text = report(names, results, notes, args.rounds)
@@ -175,6 +178,34 @@ def main() -> None:
     with open(args.out, "w") as f:
         f.write(text)
     chart(ratio_rows(names, results), os.path.splitext(args.out)[0] + ".png")
+
+
+class _Counter:
+    """What the loop needs of a tqdm bar, as a plain counter (where tqdm is not installed)."""
+
+    def __init__(self, total: int):
+        self.total, self.n = total, 0
+
+    def set_description(self, name: str) -> None:
+        print(f"[{self.n + 1}/{self.total}] {name} ...", end="\r", flush=True)
+
+    def write(self, line: str) -> None:
+        print(line, flush=True)
+
+    def update(self, k: int) -> None:
+        self.n += k
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int):
+    """A tqdm bar over the workloads (with the elapsed and remaining time), else a counter."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _Counter(total)
+    return tqdm(total=total, unit="workload", ncols=100, file=sys.stderr)
 
 
 def ratio_rows(names, results) -> list:
