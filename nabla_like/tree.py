@@ -92,6 +92,28 @@ def _describe(t: TreeDef) -> str:
     return f"{name}({inner})"
 
 
+def _kind_name(t: TreeDef) -> str:
+    return "a leaf" if t.kind is _LEAF else f"a {getattr(t.kind, '__name__', t.kind)}"
+
+
+def _first_difference(a: TreeDef, b: TreeDef, path: str = "the root") -> str:
+    """Where two structures first differ, in words (their printouts do not show the static
+    fields of registered types, which may be all that differs)."""
+    if a.kind != b.kind:
+        return f"at {path}: {_kind_name(a)} vs {_kind_name(b)}"
+    if a.aux != b.aux:
+        what = "keys" if a.kind is dict else "static fields"
+        shown = [repr(x) if len(repr(x)) <= 60 else repr(x)[:57] + "..." for x in (a.aux, b.aux)]
+        return f"at {path}: {_kind_name(a)} with {what} {shown[0]} vs {shown[1]}"
+    if len(a.children) != len(b.children):
+        return f"at {path}: {_kind_name(a)} of {len(a.children)} vs {len(b.children)} children"
+    for i, (ca, cb) in enumerate(zip(a.children, b.children)):
+        if ca != cb:
+            key = repr(a.aux[i]) if a.kind is dict else str(i)
+            return _first_difference(ca, cb, f"[{key}]" if path == "the root" else f"{path}[{key}]")
+    return "they are equal"
+
+
 def register_pytree_node(nodetype: type, flatten_fn: Callable, unflatten_fn: Callable) -> None:
     """Teach transforms a container type: `flatten_fn(x) -> (children, aux)` and
     `unflatten_fn(aux, children) -> x` (aux must be hashable), as
@@ -305,7 +327,8 @@ def map(fn: Callable, tree, *rest, is_leaf=None):  # noqa: A001 - mirrors jax.tr
     for r in rest:
         rl, rt = flatten(r, is_leaf)
         if rt != treedef:
-            raise TreeError(f"tree.map: tree structures differ: {treedef} and {rt}")
+            raise TreeError(f"tree.map: tree structures differ: {treedef} and {rt} "
+                            f"({_first_difference(treedef, rt)})")
         others.append(rl)
     return unflatten(treedef, [fn(*args) for args in zip(xs, *others)])
 

@@ -347,6 +347,24 @@ class Params:
     b: object
 
 
+@nb.tree.register_dataclass(meta_fields=["act"])
+@dataclasses.dataclass
+class Layer:
+    w: object
+    act: str
+
+
+def test_tree_map_error_names_where_structures_differ():
+    # the printouts of the two structures agree: only a static field differs
+    with pytest.raises(nb.TreeError, match=r"at \[0\]: a Layer with static fields \('relu',\) "
+                       r"vs \('tanh',\)"):
+        nb.tree_map(lambda a, b: a, [Layer(1.0, "relu")], [Layer(2.0, "tanh")])
+    with pytest.raises(nb.TreeError, match=r"at \['a'\]\[1\]: a tuple of 2 vs 1 children"):
+        nb.tree_map(lambda a, b: a, {"a": (0, (1, 2))}, {"a": (0, (1,))})
+    with pytest.raises(nb.TreeError, match=r"at the root: a dict with keys \('a',\) vs \('b',\)"):
+        nb.tree_map(lambda a, b: a, {"a": 1}, {"b": 1})
+
+
 def test_pytrees_through_grad_vmap_jvp():
     params = {"w": nb.tensor([1.0, 2.0]), "b": (nb.tensor(0.5), None)}
     g = nb.grad(lambda p: nb.sum(p["w"] ** 2) + p["b"][0] * 3)(params)
