@@ -74,6 +74,12 @@ class Primitive:
         # Estimated floating-point work of a node (scheduling hints only): one per output
         # element unless the primitive says otherwise (contractions do).
         self.flops: Callable = _output_elements
+        # Optional: grad_flow(node, flags) -> one bool per output, whether it depends
+        # differentiably on the inputs whose `flags` are set (requires_grad). Without it every
+        # float output of a node with such an input requires grad; primitives holding graphs
+        # say which outputs do, so that values computed under no_grad (or stop_gradient)
+        # inside the graph carry no history, and a loop of calls builds no chain of nodes.
+        self.grad_flow: Callable | None = None
         PRIMITIVES[name] = self
 
     def __repr__(self) -> str:
@@ -476,10 +482,12 @@ def _output_values(node: Node, ctx: Context) -> list[Value]:
             rg = True
             break
     rg = rg and prim.differentiable and grad_recording(ctx)
+    flow = prim.grad_flow(node, [v.requires_grad for v in node.inputs]) \
+        if rg and prim.grad_flow is not None else None
     outs = []
     for i, aval in enumerate(node.out_avals):
         value = Value(aval, node, i, ctx)
-        if rg and aval.dtype.kind == "f":
+        if rg and aval.dtype.kind == "f" and (flow is None or flow[i]):
             value.requires_grad = True
         outs.append(value)
     if ctx.level == 0:

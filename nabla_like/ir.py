@@ -216,13 +216,14 @@ class ClosedGraph:
     compares by structure, so nodes holding graphs of one structure share compiled
     programs and cached rewrites. It keeps no data: only the graph's abstract structure."""
 
-    __slots__ = ("graph", "key", "hash", "call_node")
+    __slots__ = ("graph", "key", "hash", "call_node", "flows")
 
     def __init__(self, graph: "Graph"):
         self.graph = Graph(graph.inputs, graph.nodes, graph.outputs)
         self.key = structural_key(self.graph)
         self.hash = hash(self.key)
         self.call_node = None  # (params, out avals, signature) of a `call` node, made once
+        self.flows: dict = {}  # input requires_grad flags -> output flags (call's grad_flow)
 
     def __hash__(self) -> int:
         return self.hash

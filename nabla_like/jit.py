@@ -32,6 +32,7 @@ from .errors import (ArgumentError, CompileError, DeviceError, JitError, RangeEr
                      TransformError, UnsupportedError, raise_error)
 from .ir import Aval, Graph, Value
 from .lazy import LAZY, flush, realize, to_numpy
+from .ops.call import call_eager
 from .sharding import Mesh, NamedSharding, Sharding
 from .tensor import Tensor
 from .transforms.api import trace_function
@@ -349,16 +350,21 @@ class Jitted:
                     f"devices, {dev} and {v.device}; move them to one with t.to(device)")
 
     def _run_general(self, entry: _Entry, leaves: list):
-        """Traced or grad-tracking arguments replay the graph; pending tensors are realized
-        first; Python scalars and arrays are put on the device."""
+        """Traced arguments replay the graph; pending tensors are realized first; Python
+        scalars and arrays are put on the device. With eager arguments that require grad
+        the compiled program runs as well, and its outputs also record the graph as one
+        `call` node, so that backward() can differentiate through the call."""
         tensors = [leaf for leaf in leaves if isinstance(leaf, Tensor)]
         for t in tensors:
             if not t._value.ctx.alive:
                 _leak("jit", t._value, LAZY)
-        inline = any(t._value.ctx.level != 0 for t in tensors) or (
-            grad_recording(LAZY) and any(t._value.requires_grad for t in tensors))
-        if inline:
+        if any(t._value.ctx.level != 0 for t in tensors):
             return self._replay(entry, leaves)
+        history = None
+        if grad_recording(LAZY) and any(t._value.requires_grad for t in tensors):
+            history = self._history_args(entry, leaves)
+            if history is None:
+                return self._replay(entry, leaves)
         graph = entry.graph
         pending = [t for t in tensors if t._value.buffer is None]
         pending += [Tensor._wrap(v) for v in graph.consts if v.buffer is None]
@@ -382,7 +388,21 @@ class Jitted:
             else:
                 buffers.append(exe.device.put(_host_scalar(leaf, aval)))
         buffers.extend(v.buffer for v in graph.consts)
-        return self._execute(entry, leaves, buffers, exe.device)
+        return self._execute(entry, leaves, buffers, exe.device, history)
+
+    def _history_args(self, entry: _Entry, leaves: list) -> list | None:
+        """The call node's arguments (the leaves as tensors, then the captured consts), or
+        None where the run cannot record one: donation or a mesh (they replay instead), or an
+        argument whose aval differs from the traced one (a weakly typed Python scalar)."""
+        from .ops._common import to_tensor
+        if entry.donated or entry.mesh is not None:
+            return None
+        args = [to_tensor(leaf, "jit") for leaf in leaves] + const_args(entry.graph)
+        for a, v in zip(args, entry.graph.inputs):
+            if isinstance(a._value.device, Mesh) or (a._value.aval is not v.aval
+                                                      and a._value.aval != v.aval):
+                return None
+        return args
 
     def _run_spmd(self, entry: _Entry, leaves: list):
         """Run over a mesh: each input laid out as in_shardings says (else as it is, else
@@ -477,7 +497,9 @@ class Jitted:
                 raise_error(JitError, "jit", f"a donated tensor {v.aval.short()} is also "
                             f"passed as another argument; XLA cannot reuse a buffer it still reads")
 
-    def _execute(self, entry: _Entry, leaves: list, buffers: list, device=None):
+    def _execute(self, entry: _Entry, leaves: list, buffers: list, device=None, history=None):
+        """Run the compiled program on `buffers`; with `history` (the call node's arguments)
+        its outputs also record the call, with the results as their values."""
         exe = entry.for_device(device)
         try:
             results = exe(buffers)
@@ -491,7 +513,14 @@ class Jitted:
                 leaf._value.ctx = DONATED
         outs = []
         device = exe.device
-        for aval, buf in zip(entry.out_avals, results):
+        if history is not None:
+            outs = call_eager(entry.graph, history)
+            for t, buf in zip(outs, results):
+                v = t._value
+                v.buffer, v.device = buf, device
+                if not v.requires_grad:
+                    v.node = None
+        for aval, buf in zip(entry.out_avals, results if history is None else ()):
             v = Value(aval, None, 0, LAZY)
             v.buffer = buf
             v.device = device

@@ -222,6 +222,45 @@ def test_jit_inside_eager_backward():
     close(w.grad, np.cos([0.1, 0.2]) * [1, 2])
 
 
+def test_jit_on_grad_tracking_arguments_runs_its_program_and_records_one_call():
+    """Arguments that require grad still run the compiled program (no lazy replay), and the
+    outputs carry history where the program makes them depend on those arguments."""
+    f = nb.jit(lambda w, x: (nb.sum(nb.sin(w) * x), w * 2, nb.argmax(x)))
+    w, x = nb.tensor([0.1, 0.2]).requires_grad_(), nb.tensor([1.0, 2.0])
+    f(w, x)
+    before = nb.compile_stats()
+    loss, doubled, idx = f(w, x)
+    d = nb.compile_stats() - before
+    assert (d.compiles, d.fused_runs, d.op_by_op_runs, d.executions) == (0, 0, 0, 1)
+    assert loss._value.buffer is not None and loss.requires_grad and doubled.requires_grad
+    assert not idx.requires_grad and int(idx) == 1
+    (loss + nb.sum(doubled)).backward()
+    close(w.grad, np.cos([0.1, 0.2]) * [1, 2] + 2)
+
+
+def test_jax_style_loop_over_grad_tracking_module_builds_no_history():
+    """A module's parameters require grad (as in PyTorch); a jitted functional step whose
+    update runs under no_grad returns parameters without history, so a loop of such steps
+    keeps no chain of nodes (and its memory flat)."""
+    model = nb.nn.Linear(3, 1)
+    x, y = nb.ones((8, 3)), nb.zeros((8, 1))
+    opt = nb.optim.SGD(lr=0.1)
+    state = opt.init(model)
+
+    @nb.jit
+    def step(model, state):
+        loss, grads = nb.value_and_grad(lambda m: nb.mean((m(x) - y) ** 2))(model)
+        model, state = opt.update(grads, state, model)
+        return model, state, loss
+    model, state, loss = step(model, state)
+    assert loss.requires_grad  # it depends on the parameters, which require grad
+    assert model.weight._value.node is None and not model.weight.requires_grad
+    for _ in range(50):
+        model, state, loss = step(model, state)
+    assert model.weight._value.node is None and loss._value.node is None
+    assert float(loss) < 1e-3
+
+
 def test_donation_computes_pending_readers_first_and_rejects_aliases():
     step = nb.jit(lambda p: p * 0.5, donate_argnums=0)
     a = nb.tensor(np.array([1.0, 2.0], np.float32))

@@ -32,6 +32,23 @@ def _call_abstract_eval(*avals: Aval, graph: ClosedGraph) -> list[Aval]:
     return graph.graph.out_avals
 
 
+def _call_grad_flow(node, flags: list[bool]) -> tuple[bool, ...]:
+    """The outputs of the graph that depend on a flagged input through differentiable
+    primitives (what no_grad or stop_gradient cut inside it does not), cached per graph."""
+    closed = node.params["graph"]
+    key = tuple(flags)
+    hit = closed.flows.get(key)
+    if hit is None:
+        from ..transforms.graphs import forward_needs
+        g = closed.graph
+        needs = forward_needs(g, key)
+        hit = closed.flows[key] = tuple(v.id in needs for v in g.outputs)
+    return hit
+
+
+call_p.grad_flow = _call_grad_flow
+
+
 def call(graph: Graph, args: list[Tensor]) -> list[Tensor]:
     """`graph` applied to `args` (its inputs, captured consts included) as one node."""
     return list(bind(call_p, *args, graph=graph.closed()))
