@@ -37,10 +37,16 @@ def _is_data(value) -> bool:
     """Whether an attribute value holds tensors or modules (a child of the pytree)."""
     if isinstance(value, (Tensor, Module)):
         return True
-    if isinstance(value, (list, tuple, dict)):
-        return any(isinstance(leaf, (Tensor, Module))
-                   for leaf in tree_util.leaves(value, is_leaf=lambda x: isinstance(x, Module)))
-    return False
+    return isinstance(value, (list, tuple, dict)) and _holds_data(value)
+
+
+def _holds_data(x) -> bool:
+    """Whether a tensor or a module is among the leaves of `x` (walked without building
+    its structure: this runs on every flatten of a module, so on every jit call)."""
+    if isinstance(x, (Tensor, Module)):
+        return True
+    c = tree_util._children(x)
+    return c is not None and any(_holds_data(child) for child in c[2])
 
 
 class _Static:
