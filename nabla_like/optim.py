@@ -35,7 +35,7 @@ import numpy as np
 
 from . import tree as tree_util
 from .args import as_bool, as_callable, as_float, as_int, as_probability, class_op
-from .core import no_grad
+from .core import context_stack, no_grad
 from .errors import ArgumentError, ArgumentValueError, TreeError, UsageError, raise_error
 from .tensor import Tensor
 
@@ -352,6 +352,7 @@ class Optimizer:
         self.hyper = self._check(op, {**self.defaults, **hyper})
         self.state: dict[int, tuple] = {}
         self._step = 0
+        self._programs: dict = {}  # static hyperparameters -> the jitted update of a group
         groups = [] if params is None else _param_groups(op, params)
         self.param_groups: list[dict] = [self._check(op, {**self.hyper, **g}) for g in groups]
 
@@ -391,17 +392,57 @@ class Optimizer:
         t = state["step"] + 1
         h = self.hyper
         lr = self._lr(h, t)
-        new_p, new_slots = [], []
+        new_p, new_slots = list(p_leaves), list(state["slots"])
+        live = [i for i, (g, f) in enumerate(zip(g_leaves, flags)) if f and g is not None]
         with no_grad():
-            for p, g, s, f in zip(p_leaves, g_leaves, state["slots"], flags):
-                if not f or g is None:
-                    new_p.append(p)
-                    new_slots.append(s)
-                    continue
-                q, s = self._leaf(nb.cast(g, p.dtype), p, s, t, lr, h)
-                new_p.append(q)
-                new_slots.append(s)
+            qs, ss = self._apply([g_leaves[i] for i in live], [p_leaves[i] for i in live],
+                                 [new_slots[i] for i in live], t, lr, h)
+        for i, q, s in zip(live, qs, ss):
+            new_p[i], new_slots[i] = q, s
         return tree_util.unflatten(treedef, new_p), {"step": t, "slots": new_slots}
+
+    def _apply(self, grads: list, params: list, slots: list, t, lr, h: dict) -> tuple[list, list]:
+        """The leaf rule over lists of leaves: (new params, new slots). On eager tensors of
+        one device it runs as one jitted program per group structure (what a fused
+        optimizer does): one call instead of a dozen recorded ops per parameter."""
+        program = self._program(h, params) if params else None
+        if program is not None:
+            return program([g for g in grads], params, slots, t, lr)
+        out_p, out_s = [], []
+        for g, p, s in zip(grads, params, slots):
+            q, s = self._leaf(nb.cast(g, p.dtype), p, s, t, lr, h)
+            out_p.append(q)
+            out_s.append(s)
+        return out_p, out_s
+
+    def _program(self, h: dict, params: list):
+        """The jitted group update for hyperparameters `h`, or None where the leaves are
+        traced, on several devices or a mesh, or `h` holds an unhashable value."""
+        if len(context_stack()) != 1:
+            return None
+        device = params[0]._value.device
+        for p in params:
+            v = p._value
+            if v.ctx.level != 0 or v.device is not device or v.sharding is not None:
+                return None
+        static = tuple(sorted((k, v) for k, v in h.items() if k not in ("params", "lr")))
+        try:
+            hash(static)
+        except TypeError:
+            return None
+        program = self._programs.get(static)
+        if program is None:
+            fixed = dict(static)
+
+            def update(grads, params, slots, t, lr):
+                out_p, out_s = [], []
+                for g, p, s in zip(grads, params, slots):
+                    q, s = self._leaf(nb.cast(g, p.dtype), p, s, t, lr, fixed)
+                    out_p.append(q)
+                    out_s.append(s)
+                return out_p, out_s
+            program = self._programs[static] = nb.jit(update)
+        return program
 
     # -- stateful ----------------------------------------------------------------------
     def step(self, closure: Callable | None = None):
@@ -423,15 +464,14 @@ class Optimizer:
         with no_grad():
             for group in self.param_groups:
                 lr = self._lr(group, t)
-                for p in group["params"]:
-                    if p._grad is None:
-                        continue
-                    slots = self.state.get(id(p))
-                    if slots is None:
-                        slots = self._slots(p)
-                    new_p, slots = self._leaf(nb.cast(p._grad, p.dtype), p, slots, t, lr, group)
-                    self.state[id(p)] = slots
-                    p.data = new_p
+                params = [p for p in group["params"] if p._grad is not None]
+                slots = [self.state.get(id(p)) for p in params]
+                slots = [self._slots(p) if s is None else s for p, s in zip(params, slots)]
+                new_ps, new_slots = self._apply([p._grad for p in params], params, slots, t, lr,
+                                                group)
+                for p, q, s in zip(params, new_ps, new_slots):
+                    self.state[id(p)] = s
+                    p.data = q
         return loss
 
     def zero_grad(self, set_to_none: bool = True) -> None:

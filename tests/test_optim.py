@@ -63,6 +63,33 @@ def test_optimizers_match_torch_in_both_styles(name, hyper):
     close(params["w"], ref[0])
     close(params["b"], ref[1])
     assert int(state["step"].item()) == len(GRADS)
+    # functional, eager: the group's update as one jitted program, and leaf by leaf
+    for fused in (True, False):
+        fopt = getattr(nb.optim, name)(**hyper)
+        if not fused:
+            fopt._program = lambda h, params: None
+        params = {"w": nb.tensor(P0[0]), "b": nb.tensor(P0[1])}
+        state = fopt.init(params)
+        for grads in GRADS:
+            params, state = fopt.update({"w": nb.tensor(grads[0]), "b": nb.tensor(grads[1])},
+                                        state, params)
+        close(params["w"], ref[0])
+        close(params["b"], ref[1])
+
+
+def test_eager_step_updates_every_parameter_in_one_program():
+    model = nb.nn.Sequential(nb.nn.Linear(4, 8), nb.nn.Tanh(), nb.nn.Linear(8, 1))
+    opt = nb.optim.Adam(model.parameters(), lr=1e-2)
+    x = nb.ones((5, 4))
+    for i in range(3):
+        nb.sum(model(x) ** 2).backward()
+        before = nb.compile_stats()
+        opt.step()
+        d = nb.compile_stats() - before
+        opt.zero_grad()
+        if i:  # (the first step compiles the update once)
+            assert (d.executions, d.compiles) == (1, 0)
+    assert all(p.requires_grad and p.grad is None for p in model.parameters())
 
 
 def test_param_groups_and_lr_setter():
