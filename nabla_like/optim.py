@@ -353,6 +353,7 @@ class Optimizer:
         self.state: dict[int, tuple] = {}
         self._step = 0
         self._programs: dict = {}  # static hyperparameters -> the jitted update of a group
+        self._seen: dict = {}      # (hyperparameters, leaf avals) -> updates seen, up to 2
         groups = [] if params is None else _param_groups(op, params)
         self.param_groups: list[dict] = [self._check(op, {**self.hyper, **g}) for g in groups]
 
@@ -407,7 +408,7 @@ class Optimizer:
         optimizer does): one call instead of a dozen recorded ops per parameter."""
         program = self._program(h, params) if params else None
         if program is not None:
-            return program([g for g in grads], params, slots, t, lr)
+            return program(grads, params, slots, t, lr)
         out_p, out_s = [], []
         for g, p, s in zip(grads, params, slots):
             q, s = self._leaf(nb.cast(g, p.dtype), p, s, t, lr, h)
@@ -417,7 +418,9 @@ class Optimizer:
 
     def _program(self, h: dict, params: list):
         """The jitted group update for hyperparameters `h`, or None where the leaves are
-        traced, on several devices or a mesh, or `h` holds an unhashable value."""
+        traced, on several devices or a mesh, or `h` holds an unhashable value, and for the
+        first update of a set of leaves: only a set that repeats is worth a compilation (a
+        mixture of experts updates a different subset of its parameters at each step)."""
         if len(context_stack()) != 1:
             return None
         device = params[0]._value.device
@@ -430,6 +433,14 @@ class Optimizer:
             hash(static)
         except TypeError:
             return None
+        shapes = (static, tuple(p._value.aval for p in params))
+        seen = self._seen.get(shapes, 0)
+        if seen < 2:
+            if len(self._seen) >= 4096:  # (a bound for loops whose leaves never repeat)
+                self._seen.clear()
+            self._seen[shapes] = seen + 1
+            if seen == 0:
+                return None
         program = self._programs.get(static)
         if program is None:
             fixed = dict(static)
