@@ -392,15 +392,15 @@ class Jitted:
 
     def _history_args(self, entry: _Entry, leaves: list) -> list | None:
         """The call node's arguments (the leaves as tensors, then the captured consts), or
-        None where the run cannot record one: donation or a mesh (they replay instead), or an
-        argument whose aval differs from the traced one (a weakly typed Python scalar)."""
+        None where the run cannot record one: donation (it replays instead), or an argument
+        whose aval differs from the traced one (a weakly typed Python scalar). (Arguments
+        on a mesh go to _run_spmd, which replays.)"""
         from .ops._common import to_tensor
-        if entry.donated or entry.mesh is not None:
+        if entry.donated:
             return None
         args = [to_tensor(leaf, "jit") for leaf in leaves] + const_args(entry.graph)
         for a, v in zip(args, entry.graph.inputs):
-            if isinstance(a._value.device, Mesh) or (a._value.aval is not v.aval
-                                                      and a._value.aval != v.aval):
+            if a._value.aval is not v.aval and a._value.aval != v.aval:
                 return None
         return args
 
@@ -511,7 +511,6 @@ class Jitted:
             if isinstance(leaf, Tensor):  # its memory now belongs to an output
                 leaf._value.buffer = None
                 leaf._value.ctx = DONATED
-        outs = []
         device = exe.device
         if history is not None:
             outs = call_eager(entry.graph, history)
@@ -520,14 +519,16 @@ class Jitted:
                 v.buffer, v.device = buf, device
                 if not v.requires_grad:
                     v.node = None
-        for aval, buf in zip(entry.out_avals, results if history is None else ()):
-            v = Value(aval, None, 0, LAZY)
-            v.buffer = buf
-            v.device = device
-            t = _new_tensor(Tensor)
-            t._value = v
-            t._grad = None
-            outs.append(t)
+        else:
+            outs = []
+            for aval, buf in zip(entry.out_avals, results):
+                v = Value(aval, None, 0, LAZY)
+                v.buffer = buf
+                v.device = device
+                t = _new_tensor(Tensor)
+                t._value = v
+                t._grad = None
+                outs.append(t)
         if entry.out_tree.kind is tree_util.LEAF.kind:
             return outs[0]
         return tree_util.unflatten(entry.out_tree, outs)

@@ -409,6 +409,10 @@ class Optimizer:
         program = self._program(h, params) if params else None
         if program is not None:
             return program(grads, params, slots, t, lr)
+        return self._leaf_rule(grads, params, slots, t, lr, h)
+
+    def _leaf_rule(self, grads: list, params: list, slots: list, t, lr, h: dict) -> tuple[list, list]:
+        """The leaf rule applied to each leaf in turn."""
         out_p, out_s = [], []
         for g, p, s in zip(grads, params, slots):
             q, s = self._leaf(nb.cast(g, p.dtype), p, s, t, lr, h)
@@ -444,15 +448,8 @@ class Optimizer:
         program = self._programs.get(static)
         if program is None:
             fixed = dict(static)
-
-            def update(grads, params, slots, t, lr):
-                out_p, out_s = [], []
-                for g, p, s in zip(grads, params, slots):
-                    q, s = self._leaf(nb.cast(g, p.dtype), p, s, t, lr, fixed)
-                    out_p.append(q)
-                    out_s.append(s)
-                return out_p, out_s
-            program = self._programs[static] = nb.jit(update)
+            program = self._programs[static] = nb.jit(
+                lambda grads, params, slots, t, lr: self._leaf_rule(grads, params, slots, t, lr, fixed))
         return program
 
     # -- stateful ----------------------------------------------------------------------
