@@ -62,11 +62,13 @@ def clear_caches() -> None:
         >>> s.jit_signatures, s.kernels, s.fused_programs
         (0, 0, 0)
     """
+    from .autograd import clear_backward_memos
     from .jit import clear_jit_caches
     from .transforms.graphs import clear_rewrite_cache
     ProgramCache.clear()
     clear_jit_caches()
     clear_rewrite_cache()
+    clear_backward_memos()
 
 
 # The public API: what the docs describe and `from nabla_like import *` gives. Everything

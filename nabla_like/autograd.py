@@ -10,7 +10,9 @@ the leaves.
 """
 from __future__ import annotations
 
+import threading
 import weakref
+from collections import OrderedDict
 from typing import Sequence
 
 from . import tree as tree_util
@@ -19,8 +21,9 @@ from .core import enable_grad, full_in, grad_recording, no_grad
 from .errors import BackwardError, DTypeError, raise_error
 from .ir import Graph, Value, format_graph, toposort
 from .tensor import GRADS_FILLED, Tensor
-from .lazy import flush, inplace_boundary
-from .transforms.graphs import backward_pass, recorded_graph, recorded_vjp
+from .lazy import flush, inplace_boundary, step_plan
+from .transforms.graphs import (apply_vjp, backward_pass, recorded_graph, recorded_vjp,
+                                recorded_vjp_graph)
 
 
 # A forward pass of at least this many floating-point operations is dispatched when
@@ -125,7 +128,17 @@ def backward(outputs, cotangents=None, retain_graph: bool | None = None,
 
 
 def _backward(outs, seeds, retain_graph: bool, create_graph: bool, show_graph: bool) -> None:
-    nodes, seen, env = recorded_graph([o._value for o in outs], _outside_backward)
+    roots, cts = [], []
+    for o in outs:
+        v = o._value
+        if v.id in seeds:
+            roots.append(v)
+            cts.append(seeds.pop(v.id))
+    plan = step_plan()
+    if plan is not None and _planned_backward(plan, roots, cts, retain_graph, create_graph,
+                                              show_graph):
+        return
+    nodes, seen, env = recorded_graph(roots, _outside_backward)
     if sum(node.prim.flops(node) for node in nodes) >= SPLIT_FLOPS:
         # A heavy forward pass runs now, while Python records the gradients; its values
         # that the backward pass reads come out of it (they are referred to from `seen`).
@@ -143,33 +156,161 @@ def _backward(outs, seeds, retain_graph: bool, create_graph: bool, show_graph: b
         raise_error(BackwardError, "backward", "trying to backward through a graph a second "
                     "time: its intermediate results were freed by an earlier backward(); "
                     "pass retain_graph=True to the first call to backward through it again")
-    roots, cts = [], []
-    for o in outs:
-        v = o._value
-        if v.id in seeds:
-            roots.append(v)
-            cts.append(seeds.pop(v.id))
     with _ENABLE_GRAD if create_graph else _NO_GRAD:
         grads = recorded_vjp(nodes, env, roots, cts, wrt)
         if grads is None:  # a graph the cached rewrite does not take: run the rules directly
             grads = backward_pass(nodes, env, {v.id: c for v, c in zip(roots, cts)},
                                   lambda v: v.requires_grad)
         leaves = [(seen[vid], g) for vid, g in grads.items() if vid in wrt]
-        for leaf, g in leaves:
-            t = leaf.leaf_tensor()
-            if t is None:
-                continue
-            t._grad = g if t._grad is None else t._grad + g
-            GRADS_FILLED[0] = True
+        _accumulate(leaves)
     if not retain_graph:
-        for node in nodes:
-            node.freed = True
-        for v in seen.values():  # values already computed no longer need their producer
-            if v.buffer is not None and v.leaf_tensor is None:
-                v.node = None
+        _free(nodes, seen.values())
     if show_graph:
-        grads = [leaf.leaf_tensor()._grad for leaf, _ in leaves if leaf.leaf_tensor() is not None]
-        print(pending_graph(grads, name="backward"))
+        _show(leaves)
+
+
+def _accumulate(leaves) -> None:
+    """Add each gradient to `.grad` of its leaf tensor."""
+    for leaf, g in leaves:
+        t = leaf.leaf_tensor()
+        if t is None:
+            continue
+        t._grad = g if t._grad is None else t._grad + g
+        GRADS_FILLED[0] = True
+
+
+def _free(nodes, values) -> None:
+    """Free a differentiated graph: its nodes, and the producers of its computed values."""
+    for node in nodes:
+        node.freed = True
+    for v in values:  # values already computed no longer need their producer
+        if v.buffer is not None and v.leaf_tensor is None:
+            v.node = None
+
+
+def _show(leaves) -> None:
+    grads = [leaf.leaf_tensor()._grad for leaf, _ in leaves if leaf.leaf_tensor() is not None]
+    print(pending_graph(grads, name="backward"))
+
+
+# ---------------------------------------------------------------------------
+# backward() of a step seen before
+#
+# A training loop calls backward() on a graph of the same structure every step. The
+# step's pending work is numbered once (lazy.step_plan, which the flush ending the step
+# reuses); keyed by that numbering, the roots and the grad flags of every value read,
+# a memo says which rewrite the recorded graph takes and where in the plan its residuals
+# and differentiated leaves sit, so a repeated step walks no graph and builds no key.
+# The memo is a function of its key: the graph backward() walks is fixed by the
+# structure and by which values require grad or are leaves (the flags), as long as it
+# stays inside the plan; a graph reaching further back (a non-leaf computed earlier that
+# kept its history) is refused by the key's flags and takes the walk.
+# ---------------------------------------------------------------------------
+class _Memo:
+    __slots__ = ("vjp", "residuals", "leaves", "nodes", "flops")
+
+
+_memos: "OrderedDict[tuple, _Memo | None]" = OrderedDict()
+_memos_lock = threading.Lock()
+_MEMOS_SIZE = 256
+
+
+def clear_backward_memos() -> None:
+    with _memos_lock:
+        _memos.clear()
+
+
+def _flags(plan, roots) -> bytes:
+    """Whether each value read by the plan's nodes, and each root, requires grad (1) and is
+    a leaf tensor (2)."""
+    codes = bytearray()
+    for node in plan.nodes:
+        for u in node.inputs:
+            codes.append(u.requires_grad + (2 if u.leaf_tensor is not None else 0))
+    for r in roots:
+        codes.append(2 if r.leaf_tensor is not None else 0)
+    return bytes(codes)
+
+
+def _planned_backward(plan, roots, cts, retain_graph: bool, create_graph: bool,
+                      show_graph: bool) -> bool:
+    """backward() by the memo of this plan's structure (made on first sight). False when
+    the plan does not hold the graph, or the graph needs the walk's checks (then the
+    caller walks it)."""
+    index = plan.index
+    positions = []
+    for r in roots:
+        p = index.get(r.id)
+        if p is None:
+            return False
+        positions.append(p)
+    key = (plan.key(), tuple(positions), _flags(plan, roots))
+    with _memos_lock:
+        memo = _memos.get(key, False)
+        if memo is not False:
+            _memos.move_to_end(key)
+    if memo is False:
+        memo = _make_memo(plan, roots)
+        with _memos_lock:
+            _memos[key] = memo
+            if len(_memos) > _MEMOS_SIZE:
+                _memos.popitem(last=False)
+    if memo is None:
+        return False
+    pnodes = plan.nodes
+    nodes = [pnodes[k] for k in memo.nodes]
+    for node in nodes:
+        if node.freed:  # a graph an earlier backward() freed: the walk raises
+            return False
+
+    def at(address):
+        k, j = address
+        return roots[j] if k < 0 else pnodes[k].inputs[j]
+    residuals = [Tensor._wrap(at(a)) for a in memo.residuals]
+    if memo.flops >= SPLIT_FLOPS:
+        flush("backward")  # (see _backward)
+    with _ENABLE_GRAD if create_graph else _NO_GRAD:
+        grads = apply_vjp(memo.vjp, cts, residuals)
+        leaves = [(at(a), g) for a, g in zip(memo.leaves, grads)]
+        _accumulate(leaves)
+    if not retain_graph:
+        _free(nodes, [u for node in nodes for u in node.inputs])
+    if show_graph:
+        _show(leaves)
+    return True
+
+
+def _make_memo(plan, roots) -> _Memo | None:
+    """Walk the recorded graph once and say where its pieces sit in the plan; None when it
+    is not a graph inside the plan that the cached rewrite takes."""
+    nodes, seen, _ = recorded_graph(roots, _outside_backward)
+    where = {id(node): k for k, node in enumerate(plan.nodes)}
+    if any(id(node) not in where for node in nodes):
+        return None
+    wrt = set()
+    for vid, v in seen.items():
+        if v.leaf_tensor is not None:
+            wrt.add(vid)
+        elif v.requires_grad and v.node is None:
+            return None  # a graph an earlier backward() freed: the walk raises
+    found = recorded_vjp_graph(nodes, roots, wrt)
+    if found is None:
+        return None
+    vjp, inputs, ids, grad_inputs = found
+    address = {r.id: (-1, j) for j, r in enumerate(roots)}
+    for k, node in enumerate(plan.nodes):
+        for j, u in enumerate(node.inputs):
+            address.setdefault(u.id, (k, j))
+    memo = _Memo()
+    try:
+        memo.residuals = [address[ids[p]] for p in vjp.residual_positions]
+        memo.leaves = [address[inputs[k].id] for k in grad_inputs]
+    except KeyError:  # an output of a multi-output node that no node reads
+        return None
+    memo.vjp = vjp
+    memo.nodes = [where[id(node)] for node in nodes]
+    memo.flops = sum(node.prim.flops(node) for node in nodes)
+    return memo
 
 
 class GradFn:

@@ -39,7 +39,7 @@ from typing import Any, Callable
 
 from .dtypes import INT_BOUNDS, DType, as_dtype, result_type, scalar_dtype
 from .errors import ConcretizationError, RangeError, TracerLeakError, make_error, raise_error
-from .ir import Aval, Node, Value, interned_aval, param_key
+from .ir import Aval, Node, Value, interned_aval, node_signature, param_key
 from .tensor import Tensor
 
 # ---------------------------------------------------------------------------
@@ -448,8 +448,9 @@ def _target(prim: Primitive, args) -> Context:
 
 
 # (primitive, params key, input avals) -> (out aval(s), node signature): a shape rule runs
-# once per distinct signature, and nodes of one signature share one `sig` object, which
-# makes structural keys cheap to hash and compare. Bounded: cleared when it grows large.
+# once per distinct signature, and nodes of one signature share one `sig` id (an int, see
+# ir.node_signature), which makes structural keys cheap to hash and compare. Bounded:
+# cleared when it grows large.
 _rule_cache: dict[tuple, tuple] = {}
 _RULE_CACHE_SIZE = 65536
 
@@ -465,7 +466,7 @@ def _abstract_eval(prim: Primitive, avals, params: dict) -> tuple:
     if hit is None:
         out = prim.abstract_eval(*avals, **params)
         out_avals = tuple(out) if prim.multiple_results else (out,)
-        hit = (out_avals, (prim.name, pkey, out_avals) if params else (prim.name, out_avals))
+        hit = (out_avals, node_signature(prim, params, out_avals))
         if key is not None:
             if len(_rule_cache) >= _RULE_CACHE_SIZE:
                 _rule_cache.clear()
@@ -517,7 +518,7 @@ def record(ctx: Context, prim: Primitive, vals: list[Value], params: dict) -> li
 
 
 def record_known(ctx: Context, prim: Primitive, vals: list[Value], params: dict,
-                 out_avals: tuple[Aval, ...], sig: tuple) -> list[Value]:
+                 out_avals: tuple[Aval, ...], sig) -> list[Value]:
     """Record a node whose output avals and signature are already known (its shape rule ran
     when they were made), with gradient tracking from `vals`, all in `ctx`."""
     return _output_values(Node(prim, params, tuple(vals), out_avals, sig), ctx)

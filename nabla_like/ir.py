@@ -140,8 +140,28 @@ class Node:
         return f"Node({self.prim.name})"
 
 
-def node_signature(prim, params: dict, out_avals: tuple[Aval, ...]) -> tuple:
-    return (prim.name, param_key(params), out_avals) if params else (prim.name, out_avals)
+_sig_ids: dict[tuple, int] = {}
+_sig_counter = itertools.count(1)
+_SIG_IDS_SIZE = 65536
+
+
+def node_signature(prim, params: dict, out_avals: tuple[Aval, ...]) -> int | tuple:
+    """The structural signature of a node: a small int standing for (primitive, params,
+    output avals), so that the structural keys made of it hash and compare as ints.
+
+    Ids only grow: when the table is cleared, a signature seen again gets a new id, so a
+    key made before only misses, it never matches another structure. A signature whose
+    params cannot be hashed stays the tuple itself (then no cache can hold its keys)."""
+    sig = (prim.name, param_key(params), out_avals) if params else (prim.name, out_avals)
+    try:
+        sid = _sig_ids.get(sig)
+    except TypeError:
+        return sig
+    if sid is None:
+        if len(_sig_ids) >= _SIG_IDS_SIZE:
+            _sig_ids.clear()
+        sid = _sig_ids.setdefault(sig, next(_sig_counter))
+    return sid
 
 
 def param_key(params: dict) -> tuple:

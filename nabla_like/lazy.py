@@ -97,6 +97,7 @@ class _Tape(threading.local):
         self.anchor = None         # fingerprint of the node where auto flushes cut
         self.inplace_anchor = None  # weakref of the tensor whose in-place update cut last
         self.step_depth = 0        # nesting of eager transform calls
+        self.held = None           # (plan, known, refs covered) scheduled early by step_plan
 
 
 _tape = _Tape()
@@ -126,6 +127,7 @@ def _long_tape(t: _Tape, value: Value) -> None:
     if t.armed_at is None:
         live = [r for r in t.values if _is_pending(r())]
         t.values = live
+        t.held = None  # (its count of covered records no longer holds)
         if len(live) < AUTO_FLUSH_NODES:
             t.limit = len(live) + AUTO_FLUSH_NODES
             return
@@ -151,21 +153,49 @@ def pending_count() -> int:
 def flush(reason: str = "step") -> None:
     """Run everything this thread has pending, as one program (a step boundary)."""
     t = _tape
+    held, t.held = t.held, None
     if t.values:
         refs = t.values
         t.values = []
         t.limit = AUTO_FLUSH_NODES
         t.armed_at = None
+        if held is not None:  # the step's plan so far (step_plan): schedule only the rest
+            plan, known, covered = held
+            del held
+            _, nodes = _collect(refs[covered:], known)
+            if nodes and _schedule(nodes, known, plan) is None:
+                plan = None
+            _run_known(known, None, reason, plan)
+            return
         known, nodes = _collect(refs)
         if known:
             _run_known(known, nodes, reason)
 
 
-def _collect(refs: list) -> tuple[dict, list]:
-    """The pending values among the weak references `refs` (recording order), by id, and
-    their nodes in that order (a topological one), in one pass. (A function of its own, so
-    that no loop variable of the caller still refers to a value when _outputs counts.)"""
-    known = {}
+def step_plan() -> "_Plan | None":
+    """Schedule what this thread has pending now, and keep the plan for the flush that ends
+    the step, which then only schedules what was recorded after (backward() numbers the
+    forward pass once for both its gradient rewrite and the step's program). None when the
+    pending work is not one device's program of recorded nodes."""
+    t = _tape
+    if t.held is not None:
+        return t.held[0]
+    known, nodes = _collect(t.values)
+    if not known or _by_device(known) is not None:
+        return None
+    plan = _schedule(nodes, known)
+    if plan is not None:
+        t.held = (plan, known, len(t.values))
+    return plan
+
+
+def _collect(refs: list, known: dict | None = None) -> tuple[dict, list]:
+    """The pending values among the weak references `refs` (recording order), by id (added
+    to `known` if given), and their nodes in that order (a topological one), in one pass.
+    (A function of its own, so that no loop variable of the caller still refers to a value
+    when _outputs counts.)"""
+    if known is None:
+        known = {}
     nodes = []
     last = None
     for r in refs:
@@ -235,6 +265,8 @@ _lock = threading.Lock()
 _programs: "OrderedDict[_Key, runtime.Executable]" = OrderedDict()
 _kernels: "OrderedDict[tuple, runtime.Executable]" = OrderedDict()
 _sightings: "OrderedDict[int, int]" = OrderedDict()
+_prefixes: "OrderedDict[_Key, _Key]" = OrderedDict()  # step_plan keys, one object each
+_PREFIXES_SIZE = 512
 
 
 class ProgramCache:
@@ -270,6 +302,7 @@ class ProgramCache:
             _kernels.clear()
             _sightings.clear()
             _packs.clear()
+            _prefixes.clear()
 
     @staticmethod
     def size() -> int:
@@ -354,20 +387,45 @@ def _is_materialized(v: Value) -> bool:
 
 
 class _Plan:
-    __slots__ = ("nodes", "leaves", "literals", "parts", "index", "uses")
+    """One program being scheduled: its nodes, the leaves they read (buffers, and scalar
+    literals by dtype), the structural key parts, and the numbering of values: `index`
+    (produced value id -> position), `leaf_pos` (leaf id -> position), `uses` (produced id
+    -> reads by nodes here); `pos` is the next position."""
+
+    __slots__ = ("nodes", "leaves", "literals", "parts", "index", "leaf_pos", "uses", "pos",
+                 "frozen")
+
+    def __init__(self):
+        self.nodes, self.leaves, self.literals, self.parts = [], [], {}, []
+        self.index, self.leaf_pos, self.uses, self.pos = {}, {}, {}, 0
+        self.frozen = None
+
+    def key(self) -> _Key:
+        """The structural key of what is scheduled so far, hashed once: a program key made
+        after more nodes are scheduled starts with it. An equal key made before is returned
+        instead, so that the caches keyed by it compare it by identity."""
+        frozen = self.frozen
+        if frozen is None or frozen[1] != len(self.parts):
+            key = _Key(tuple(self.parts))
+            with _lock:
+                key = _prefixes.setdefault(key, key)
+                _prefixes.move_to_end(key)
+                if len(_prefixes) > _PREFIXES_SIZE:
+                    _prefixes.popitem(last=False)
+            frozen = self.frozen = (key, len(self.parts))
+        return frozen[0]
 
 
-def _schedule(nodes: list, known: dict) -> _Plan | None:
-    """Number the values of `nodes`, list the leaves they read and build the key parts.
-    None if some node reads a pending value that no node here produces (then the caller
-    walks the graph instead). Produced values met as inputs are added to `known`."""
-    index: dict[int, int] = {}     # produced value id -> position
-    leaf_pos: dict[int, int] = {}  # leaf value id -> position
-    uses: dict[int, int] = {}      # produced value id -> reads by nodes of this program
-    leaves: list[Value] = []
-    literals: dict = {}            # dtype -> literal leaf Values, in order of first use
-    parts: list = []
-    pos = 0
+def _schedule(nodes: list, known: dict, plan: _Plan | None = None) -> _Plan | None:
+    """Number the values of `nodes`, list the leaves they read and build the key parts,
+    continuing `plan` if given (nodes recorded after those it holds). None if some node
+    reads a pending value that no node here produces (then the caller walks the graph
+    instead). Produced values met as inputs are added to `known`."""
+    if plan is None:
+        plan = _Plan()
+    index, leaf_pos, uses = plan.index, plan.leaf_pos, plan.uses
+    leaves, literals, parts = plan.leaves, plan.literals, plan.parts
+    pos = plan.pos
     for node in nodes:
         refs = []
         for u in node.inputs:
@@ -395,9 +453,11 @@ def _schedule(nodes: list, known: dict) -> _Plan | None:
         for oid in node.out_ids:
             index[oid] = pos
             pos += 1
-    plan = _Plan()
-    plan.nodes, plan.leaves, plan.literals = nodes, leaves, literals
-    plan.parts, plan.index, plan.uses = parts, index, uses
+    if plan.nodes:
+        plan.nodes.extend(nodes)
+    else:
+        plan.nodes = nodes
+    plan.pos = pos
     return plan
 
 
@@ -444,17 +504,21 @@ def _run(values: list[Value], reason: str = "realize") -> None:
     _run_known(known, None, reason)
 
 
-def _run_known(known: dict, nodes: list | None, reason: str = "realize") -> None:
+def _run_known(known: dict, nodes: list | None, reason: str = "realize",
+               plan: _Plan | None = None) -> None:
     """Compute the pending values in `known` (id -> Value, the only reference this module
-    keeps to them); `nodes`: their nodes in a topological order, if known. `reason` (the
-    read or boundary that asked) names the operation in an out-of-memory error."""
+    keeps to them); `nodes`: their nodes in a topological order, if known, or `plan`: all of
+    them scheduled already (step_plan). `reason` (the read or boundary that asked) names the
+    operation in an out-of-memory error."""
+    _tape.held = None  # values it covers may be computed here: the early plan is stale
     groups = _by_device(known)
     if groups is not None:  # work for several devices: one program each
         known.clear()
         for group in groups.values():
             _run_known(group, None, reason)
         return
-    plan = None if nodes is None else _schedule(nodes, known)
+    if plan is None and nodes is not None:
+        plan = _schedule(nodes, known)
     if plan is None:
         plan = _schedule(toposort(list(known.values()), _is_materialized), known)
     outs = _outputs(plan, known)
@@ -463,7 +527,9 @@ def _run_known(known: dict, nodes: list | None, reason: str = "realize") -> None
         return
     device = outs[0].device or core.default_device()
     index = plan.index
-    parts = (tuple(plan.parts), tuple(index[v.id] for v in outs), device.ident)
+    frozen = plan.frozen  # (a prefix keyed early, by step_plan's caller, is hashed already)
+    head = tuple(plan.parts) if frozen is None else (frozen[0], tuple(plan.parts[frozen[1]:]))
+    parts = (head, tuple(index[v.id] for v in outs), device.ident)
     if isinstance(device, _Mesh):  # an SPMD program: the layouts of its inputs are part of it
         parts += (tuple(v.sharding.hlo for v in plan.leaves),)
     key = _Key(parts)
@@ -501,6 +567,7 @@ def _by_device(known: dict) -> dict | None:
 
 def _forget_pending(ids: dict) -> None:
     t = _tape
+    t.held = None
     kept = []
     for r in t.values:
         v = r()

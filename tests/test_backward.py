@@ -196,3 +196,90 @@ def test_training_loop_memory_is_flat():
     grown, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert grown - base < 300_000, grown - base
+
+
+# ---------------------------------------------------------------------------
+# backward() of a repeated step goes by a memo of the step's structure
+# (autograd._planned_backward); each case below repeats one structure with something that
+# must change the gradients, and checks every step against closed forms.
+# ---------------------------------------------------------------------------
+def _w(values):
+    return nb.tensor(np.asarray(values, np.float32)).requires_grad_()
+
+
+def test_repeated_steps_where_a_value_is_computed_under_no_grad_in_some_steps():
+    # loss = sum(m * w) with m = 2w: with grad d/dw = 4w; with m under no_grad, 2w.
+    for step in range(6):
+        w = _w([1.0, -2.0, 3.0])
+        cut = step % 2 == 1
+        if cut:
+            with nb.no_grad():
+                m = w * 2.0
+        else:
+            m = w * 2.0
+        nb.sum(m * w).backward()
+        close(w.grad, (2.0 if cut else 4.0) * w.numpy())
+
+
+def test_repeated_steps_where_a_leaf_stops_requiring_grad():
+    for step in range(6):
+        a, b = _w([1.0, 2.0]), _w([3.0, 5.0])
+        frozen = step % 3 == 2
+        if frozen:
+            b.requires_grad_(False)
+        nb.sum(a * b * b).backward()
+        close(a.grad, b.numpy() ** 2)
+        if frozen:
+            assert b.grad is None
+        else:
+            close(b.grad, 2 * a.numpy() * b.numpy())
+
+
+def test_repeated_steps_whose_graph_starts_before_a_read():
+    # The read computes h (which keeps its history); backward() then differentiates through
+    # a graph that reaches back past the pending work.
+    for _ in range(4):
+        w = _w([0.5, -1.0])
+        h = nb.exp(w)
+        h.numpy()
+        nb.sum(h * h).backward()
+        close(w.grad, 2 * np.exp(2 * w.numpy()))
+
+
+def test_repeated_steps_backward_twice_raises_without_retain_graph():
+    for _ in range(3):
+        w = _w([1.0, 2.0])
+        loss = nb.sum(nb.sin(w) * w)
+        loss.backward(retain_graph=True)
+        loss.backward()  # accumulates
+        expected = 2 * (np.cos(w.numpy()) * w.numpy() + np.sin(w.numpy()))
+        close(w.grad, expected)
+        with pytest.raises(nb.NablaError, match="second time"):
+            loss.backward()
+
+
+def test_repeated_steps_with_the_parameter_updated_in_place_and_pending():
+    # The update of step k is pending when step k+1 runs forward: the updated parameters
+    # are leaves produced inside the step's pending work.
+    w = _w([1.0, -0.5, 2.0])
+    ref = w.numpy().astype(np.float64)
+    for _ in range(8):
+        loss = nb.sum(nb.tanh(w) * 3.0)
+        loss.backward()
+        ref_grad = 3.0 * (1.0 - np.tanh(ref) ** 2)
+        close(w.grad, ref_grad)
+        with nb.no_grad():
+            w -= 0.1 * w.grad
+            w.grad = None
+        ref = ref - 0.1 * ref_grad
+    close(w.numpy(), ref)
+
+
+def test_repeated_steps_with_two_roots_and_cotangents():
+    for step in range(4):
+        w = _w([1.0, 2.0, 3.0])
+        a, b = w * w, nb.sin(w)
+        ca = np.full(3, 1.0 + step, np.float32)
+        cb = np.full(3, -2.0, np.float32)
+        nb.backward([a, b], [nb.tensor(ca), nb.tensor(cb)])
+        close(w.grad, ca * 2 * w.numpy() + cb * np.cos(w.numpy()))

@@ -457,7 +457,21 @@ def recorded_vjp(nodes: list, env, roots: list[Value], cts: list[Tensor],
     (what backward() does on a loop's repeating graph): the backward graph is applied to
     the cotangents and to residuals taken from this recording. Returns the cotangent of
     each input in `wrt_ids` that gets one, or None when the recording is not a graph from
-    inputs to `roots` (a root that no node produces).
+    inputs to `roots` (a root that no node produces)."""
+    found = recorded_vjp_graph(nodes, roots, wrt_ids)
+    if found is None:
+        return None
+    vjp, inputs, ids, grad_inputs = found
+    residuals = [env[ids[p]] for p in vjp.residual_positions]
+    grads = apply_vjp(vjp, cts, residuals)
+    return {inputs[k].id: g for k, g in zip(grad_inputs, grads)}
+
+
+def recorded_vjp_graph(nodes: list, roots: list[Value], wrt_ids: set[int]):
+    """The cached split VJP of recorded `nodes` from their inputs to `roots`, with what
+    applying it needs: (vjp, the inputs in order of first use, the ids of the structural
+    numbering that `residual_positions` count in, the positions among the inputs of those
+    that get a cotangent). None when a root is not produced by `nodes`.
 
     One pass numbers the values (inputs in order of first use, node outputs as they come)
     and builds the structural key; a graph is only made on a cache miss."""
@@ -487,15 +501,16 @@ def recorded_vjp(nodes: list, env, roots: list[Value], cts: list[Tensor],
     vjp = _cached_key(key, lambda: _vjp_graph(abstract_copy(Graph(inputs, nodes, roots)), wrt,
                                               split=False))
     ids = [v.id for v in inputs] + outs  # structural order, as residual_positions count
-    residuals = [env[ids[p]] for p in vjp.residual_positions]
-    seeds = [c for c, h in zip(cts, vjp.out_has_ct) if h]
-    results = iter(apply_graph(vjp.backward, seeds + residuals + const_args(vjp.backward)))
     nonzero = iter(vjp.ct_nonzero)
-    grads = {}
-    for v, w in zip(inputs, wrt):
-        if w and next(nonzero):
-            grads[v.id] = next(results)
-    return grads
+    grad_inputs = [k for k, w in enumerate(wrt) if w and next(nonzero)]
+    return vjp, inputs, ids, grad_inputs
+
+
+def apply_vjp(vjp: VJPGraphs, cts: list[Tensor], residuals: list[Tensor]) -> list[Tensor]:
+    """The backward graph of `vjp` applied to the cotangents of the outputs (those it
+    takes) and the residuals: the nonzero input cotangents, in input order."""
+    seeds = [c for c, h in zip(cts, vjp.out_has_ct) if h]
+    return apply_graph(vjp.backward, seeds + residuals + const_args(vjp.backward))
 
 
 def _values_by_id(graph: Graph, ids: Sequence[int]) -> list[Value]:
