@@ -426,6 +426,10 @@ def _schedule(nodes: list, known: dict, plan: _Plan | None = None) -> _Plan | No
     index, leaf_pos, uses = plan.index, plan.leaf_pos, plan.uses
     leaves, literals, parts = plan.leaves, plan.literals, plan.parts
     pos = plan.pos
+    # The key parts are flat: a node is its signature, its number of inputs and their
+    # positions; a leaf, first met as a node's input, is -1 (a buffer) or -2 (a scalar
+    # literal) and its aval, just before that node. (Signatures are ints >= 1, or tuples.)
+    append = parts.append
     for node in nodes:
         refs = []
         for u in node.inputs:
@@ -440,16 +444,19 @@ def _schedule(nodes: list, known: dict, plan: _Plan | None = None) -> _Plan | No
                 if i is None:
                     if u.buffer is not None:
                         leaves.append(u)
-                        parts.append(u.aval)
+                        append(-1)
                     elif u.node is None:
                         literals.setdefault(u.aval.dtype, []).append(u)
-                        parts.append(("lit", u.aval))
+                        append(-2)
                     else:
                         return None
+                    append(u.aval)
                     i = leaf_pos[uid] = pos
                     pos += 1
             refs.append(i)
-        parts.append((node.sig, tuple(refs)))
+        append(node.sig)
+        append(len(refs))
+        parts.extend(refs)
         for oid in node.out_ids:
             index[oid] = pos
             pos += 1

@@ -414,7 +414,8 @@ def test_100k_node_chain_records_and_realizes_without_recursion(monkeypatch):
     order = toposort([y._value], lambda v: v.buffer is not None)
     assert len(order) == 100_000
     plan = lazy._schedule(order, {})
-    assert plan is not None and len(plan.parts) == 200_001  # a leaf, and per node a literal
+    # numbered: the leaf, and per node its literal and its output
+    assert plan is not None and plan.pos == 200_001 and len(plan.nodes) == 100_000
 
 
 def test_100k_node_chain_traces_and_lowers_without_recursion():
