@@ -11,7 +11,10 @@ the values it recorded. Work runs at three kinds of points:
   programs they cut repeat exactly whatever the loop reads, and each structure
   compiles once. XLA runs them asynchronously: Python records the next step while
   the device computes this one. (Eager transforms and backward() record their
-  rewritten graphs as single `call` nodes, ops/call.py, so a step stays short.)
+  rewritten graphs as single `call` nodes, ops/call.py, so a step stays short.
+  backward() numbers the pending work once, `step_plan`, for both its memo of the
+  gradient rewrite and the program's key; the flush ending the step then numbers only
+  what came after.)
 * **Reads** (`numpy()`, `item()`, `repr`, ...) compute what the read tensor needs
   and nothing else; the rest stays pending and joins the next program.
 * **Auto flushes** bound a tape that never meets a boundary (a loop that never
