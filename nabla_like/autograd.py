@@ -21,7 +21,7 @@ from .core import enable_grad, full_in, grad_recording, no_grad
 from .errors import BackwardError, DTypeError, raise_error
 from .ir import Graph, Value, format_graph, toposort
 from .tensor import GRADS_FILLED, Tensor
-from .lazy import flush, inplace_boundary, step_plan
+from .lazy import drop_step_plan, flush, inplace_boundary, step_plan
 from .transforms.graphs import (apply_vjp, backward_pass, recorded_graph, recorded_vjp,
                                 recorded_vjp_graph)
 
@@ -123,7 +123,11 @@ def backward(outputs, cotangents=None, retain_graph: bool | None = None,
             if ct.dtype is not v.aval.dtype:
                 ct = ct.astype(v.aval.dtype)
         seeds[v.id] = seeds[v.id] + ct if v.id in seeds else ct
-    _backward(outs, seeds, retain_graph, create_graph, show_graph)
+    try:
+        _backward(outs, seeds, retain_graph, create_graph, show_graph)
+    except BaseException:
+        drop_step_plan()  # (it holds the pending values; the next flush schedules anew)
+        raise
     flush("backward")
 
 

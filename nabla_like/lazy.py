@@ -192,6 +192,11 @@ def step_plan() -> "_Plan | None":
     return plan
 
 
+def drop_step_plan() -> None:
+    """Forget the plan step_plan kept (a backward() that raised ends no step)."""
+    _tape.held = None
+
+
 def _collect(refs: list, known: dict | None = None) -> tuple[dict, list]:
     """The pending values among the weak references `refs` (recording order), by id (added
     to `known` if given), and their nodes in that order (a topological one), in one pass.

@@ -283,3 +283,16 @@ def test_repeated_steps_with_two_roots_and_cotangents():
         cb = np.full(3, -2.0, np.float32)
         nb.backward([a, b], [nb.tensor(ca), nb.tensor(cb)])
         close(w.grad, ca * 2 * w.numpy() + cb * np.cos(w.numpy()))
+
+
+def test_a_backward_that_raises_leaves_pending_work_as_it_was():
+    from nabla_like import lazy
+    w = _w([1.0, 2.0])
+    loss = nb.sum(w * w)
+    loss.backward()
+    z = w * 3.0  # pending when the next backward() starts (and plans the step)
+    with pytest.raises(nb.NablaError, match="second time"):
+        loss.backward()
+    assert lazy._tape.held is None
+    close(z.numpy(), [3.0, 6.0])
+    close(w.grad, [2.0, 4.0])
