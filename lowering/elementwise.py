@@ -68,6 +68,11 @@ register("div")(_integer_division("stablehlo.divide"))
 register("rem")(_integer_division("stablehlo.remainder"))
 
 
+@register("relu")
+def _relu(ctx, x):
+    return ctx.em.op("stablehlo.maximum", [x, ctx.em.constant(0, ctx.aval_out)], ctx.aval_out)
+
+
 @register("compare")
 def _compare(ctx, x, y, *, direction):
     return _compare_op(ctx.em, x, y, ctx.aval_out, direction, ctx.avals_in[0].dtype.kind)
