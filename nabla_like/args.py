@@ -25,6 +25,8 @@ def _is_tensor(v) -> bool:
 def as_int(op: str, name: str, value, *, min: int | None = None, max: int | None = None) -> int:
     """`value` as a Python int: ints and NumPy integers, never a bool, float or string;
     a concrete 0-d integer tensor works, a traced one raises ConcretizationError."""
+    if type(value) is int and min is None and max is None:  # the common case, first
+        return value
     if isinstance(value, (bool, np.bool_)) or not hasattr(value, "__index__"):
         raise_error(ArgumentError, op, f"{name} must be an int, got {value!r} "
                     f"of type {type(value).__name__}")

@@ -78,7 +78,9 @@ def broadcast_to_shape(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     squeezed, dims = _broadcast_plan(xs, shape)
     if squeezed is not None:  # drop the size-1 dims that get broadcast
         x = _shape.reshape(x, squeezed)
-    return _shape.broadcast_in_dim(x, shape, dims)
+    # (straight to the primitive: shape and dims are well formed here, and its shape rule
+    # checks the rest, the result's byte size included)
+    return bind(_shape.broadcast_in_dim_p, x, shape=shape, broadcast_dimensions=dims)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -76,15 +76,13 @@ def _widen_small_ints(x: Tensor) -> Tensor:
 def _keepdims(out: Tensor, x: Tensor, axes: tuple[int, ...], keepdims: bool) -> Tensor:
     if not keepdims:
         return out
-    from .shape import reshape
-    return reshape(out, tuple(1 if i in axes else d for i, d in enumerate(x.shape)))
+    return _shape.reshape(out, tuple(1 if i in axes else d for i, d in enumerate(x.shape)))
 
 
 def expand_reduced(ct: Tensor, shape: tuple[int, ...], axes: tuple[int, ...]) -> Tensor:
     """Broadcast a reduced tensor back over the reduced `axes` of `shape`."""
-    from .shape import broadcast_in_dim
     kept = tuple(i for i in range(len(shape)) if i not in axes)
-    return broadcast_in_dim(ct, shape, kept)
+    return _shape.broadcast_in_dim(ct, shape, kept)
 
 
 def _reduced_size(x: Tensor, axes: tuple[int, ...]) -> int:
@@ -388,7 +386,7 @@ def mean(x, axis=None, keepdims: bool = False) -> Tensor:
     keepdims = as_bool("mean", "keepdims", keepdims)
     x, out_dtype = _stats_input("mean", x)
     axes = canonical_axes("mean", axis, x.ndim)
-    out = _ew.div(reduce_sum(x, axes, keepdims), float(_reduced_size(x, axes)))
+    out = _ew.div(_reduce(reduce_sum_p, x, axes, keepdims), float(_reduced_size(x, axes)))
     return cast(out, out_dtype)
 
 
@@ -517,4 +515,4 @@ from .cumulative import cumprod, cumsum  # noqa: E402
 __all__ = ["all", "any", "argmax", "argmin", "cumprod", "cumsum", "log_softmax", "logsoftmax",
            "logsumexp", "max", "mean", "min", "prod", "reduce_max", "reduce_min", "reduce_sum",
            "softmax", "std", "sum", "var"]
-from . import elementwise as _ew  # noqa: E402  (used at call time)
+from . import elementwise as _ew, shape as _shape  # noqa: E402  (used at call time)
