@@ -382,3 +382,7 @@ class Tensor:
 def _from_numpy_for_pickle(array):
     from .creation import tensor
     return tensor(array)
+
+
+from . import tree as _tree  # noqa: E402  (tensors are pytree leaves, tested first)
+_tree._LEAF_TYPES.add(Tensor)

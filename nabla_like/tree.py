@@ -136,6 +136,7 @@ def register_pytree_node(nodetype: type, flatten_fn: Callable, unflatten_fn: Cal
             raise_error(ArgumentError, "register_pytree_node", f"{name} must be a callable, "
                         f"got {fn!r}")
     _registry[nodetype] = (flatten_fn, unflatten_fn)
+    _LEAF_TYPES.discard(nodetype)
 
 
 def register_dataclass(nodetype=None, data_fields=None, meta_fields=None):
@@ -236,10 +237,40 @@ def flatten(tree, is_leaf: Callable[[Any], bool] | None = None) -> tuple[list, T
     return out, _flatten(tree, out, is_leaf)
 
 
+# Types that are always leaves (unless registered as nodes), tested before the container
+# checks: Tensor joins when nabla_like.tensor is imported. A list or tuple of such leaves
+# (a model's parameters) gets one shared TreeDef per length.
+_LEAF_TYPES: set = {int, float, bool, complex}
+_flat_defs: dict[tuple, TreeDef] = {}
+
+
+def _flat_def(kind: type, n: int) -> TreeDef:
+    key = (kind, n)
+    t = _flat_defs.get(key)
+    if t is None:
+        t = TreeDef(kind, None, (LEAF,) * n)
+        if len(_flat_defs) < 1024:
+            _flat_defs[key] = t
+    return t
+
+
 def _flatten(x, out: list, is_leaf) -> TreeDef:
-    if is_leaf is not None and is_leaf(x):
-        out.append(x)
-        return LEAF
+    if is_leaf is not None:
+        if is_leaf(x):
+            out.append(x)
+            return LEAF
+    else:
+        t = type(x)
+        if t in _LEAF_TYPES:
+            out.append(x)
+            return LEAF
+        if t is list or t is tuple:
+            for ch in x:
+                if type(ch) not in _LEAF_TYPES:
+                    break
+            else:
+                out.extend(x)
+                return _flat_def(t, len(x))
     c = _children(x)
     if c is None:
         out.append(x)
