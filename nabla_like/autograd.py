@@ -278,7 +278,10 @@ def _planned_backward(plan, roots, cts, retain_graph: bool, create_graph: bool,
         leaves = [(at(a), g) for a, g in zip(memo.leaves, grads)]
         _accumulate(leaves)
     if not retain_graph:
-        _free(nodes, [u for node in nodes for u in node.inputs])
+        # (the graph's values are still pending unless the heavy forward ran above: then
+        # the computed ones drop their producers too)
+        _free(nodes, [u for node in nodes for u in node.inputs]
+              if memo.flops >= SPLIT_FLOPS else ())
     if show_graph:
         _show(leaves)
     return True
@@ -408,7 +411,7 @@ def zero_grad(*trees, set_to_none: bool = True) -> None:
 def update_inplace(t: Tensor, result: Tensor) -> Tensor:
     """`t op= x`: rebind `t` to the result, keeping it a leaf parameter if it was one."""
     v = t._value
-    if _is_leaf(v) and v.requires_grad:
+    if v.leaf_tensor is not None and v.requires_grad:
         if grad_recording(v.ctx):
             raise_error(BackwardError, "in-place update", f"a leaf tensor {v.aval.short()} that "
                         f"requires grad is used in an in-place operation; update parameters "
@@ -418,7 +421,8 @@ def update_inplace(t: Tensor, result: Tensor) -> Tensor:
             from .ops.elementwise import stop_gradient
             new = stop_gradient(result)._value
         new.requires_grad = True
-        new.leaf_tensor = weakref.ref(t)
+        ref = v.leaf_tensor
+        new.leaf_tensor = ref if ref() is t else weakref.ref(t)
         t._value = new
     else:
         t._value = result._value
