@@ -487,28 +487,29 @@ def _outputs(plan: _Plan, known: dict) -> list[Value]:
     """
     index, uses = plan.index, plan.uses
     out_ids = set()
+    kept = []  # outputs that keep their producer: it may be differentiated later
     for v in known.values():
         vid = v.id
         if vid in index and _refcount(v) - 3 - uses.get(vid, 0) > 0:
             out_ids.add(vid)
-    # Nodes whose outputs keep their producer (they may be differentiated later) outlive
-    # the program: materialize what they read, so that backward() does not recompute it.
-    if any(v.requires_grad for v in known.values()):
-        for node in reversed(plan.nodes):
-            if node.freed:
-                continue
-            kept = False
-            for oid in node.out_ids:
-                if oid in out_ids:
-                    o = known[oid]
-                    if o.requires_grad and o.leaf_tensor is None:
-                        kept = True
-            if kept:
-                for u in node.inputs:
-                    # (a materialized input is a leaf here, even if a node of this program
-                    # also produces it: a multi-output node whose other outputs are pending)
-                    if u.id in index and u.buffer is None:
-                        out_ids.add(u.id)
+            if v.requires_grad and v.leaf_tensor is None:
+                kept.append(v)
+    # Nodes that outlive the program (their outputs are kept, and so on up the graph):
+    # materialize what they read, so that backward() does not recompute it.
+    done = set()
+    while kept:
+        node = kept.pop().node
+        if node is None or node.freed or id(node) in done:
+            continue
+        done.add(id(node))
+        for u in node.inputs:
+            # (a materialized input is a leaf here, even if a node of this program also
+            # produces it: a multi-output node whose other outputs are pending)
+            uid = u.id
+            if uid in index and u.buffer is None and uid not in out_ids:
+                out_ids.add(uid)
+                if u.requires_grad and u.leaf_tensor is None:
+                    kept.append(u)
     return sorted((known[vid] for vid in out_ids), key=lambda v: index[v.id])
 
 
