@@ -465,7 +465,10 @@ def _abstract_eval(prim: Primitive, avals, params: dict) -> tuple:
         key = None
     if hit is None:
         out = prim.abstract_eval(*avals, **params)
-        out_avals = tuple(out) if prim.multiple_results else (out,)
+        # (interned: values of one shape and dtype share one Aval, which keys compare by
+        # identity)
+        out_avals = tuple(interned_aval(a.shape, a.dtype, a.weak)
+                          for a in (out if prim.multiple_results else (out,)))
         hit = (out_avals, node_signature(prim, params, out_avals))
         if key is not None:
             if len(_rule_cache) >= _RULE_CACHE_SIZE:
