@@ -166,7 +166,7 @@ def flush(reason: str = "step") -> None:
             plan, known, covered = held
             del held
             _, nodes = _collect(refs[covered:], known)
-            if nodes and _schedule(nodes, known, plan) is None:
+            if nodes and _schedule(nodes, known, plan, complete=True) is None:
                 plan = None
             _run_known(known, None, reason, plan)
             return
@@ -186,7 +186,7 @@ def step_plan() -> "_Plan | None":
     known, nodes = _collect(t.values)
     if not known or _by_device(known) is not None:
         return None
-    plan = _schedule(nodes, known)
+    plan = _schedule(nodes, known, complete=True)
     if plan is not None:
         t.held = (plan, known, len(t.values))
     return plan
@@ -424,47 +424,51 @@ class _Plan:
         return frozen[0]
 
 
-def _schedule(nodes: list, known: dict, plan: _Plan | None = None) -> _Plan | None:
+def _schedule(nodes: list, known: dict, plan: _Plan | None = None,
+              complete: bool = False) -> _Plan | None:
     """Number the values of `nodes`, list the leaves they read and build the key parts,
     continuing `plan` if given (nodes recorded after those it holds). None if some node
     reads a pending value that no node here produces (then the caller walks the graph
-    instead). Produced values met as inputs are added to `known`."""
+    instead). Produced values met as inputs are added to `known`, unless it is `complete`
+    (collected from the tape, it holds every value the nodes produce)."""
     if plan is None:
         plan = _Plan()
     index, leaf_pos, uses = plan.index, plan.leaf_pos, plan.uses
     leaves, literals, parts = plan.leaves, plan.literals, plan.parts
     pos = plan.pos
-    # The key parts are flat: a node is its signature, its number of inputs and their
-    # positions; a leaf, first met as a node's input, is -1 (a buffer) or -2 (a scalar
-    # literal) and its aval, just before that node. (Signatures are ints >= 1, or tuples.)
+    # The key parts are flat: a node is its signature, its number of inputs, then per
+    # input its position, or for a leaf met for the first time -1 (a buffer) or -2 (a
+    # scalar literal) and its aval (the leaf takes the next position). Signatures are
+    # ints >= 1 (or tuples), positions >= 0.
     append = parts.append
     for node in nodes:
-        refs = []
-        for u in node.inputs:
+        inputs = node.inputs
+        append(node.sig)
+        append(len(inputs))
+        for u in inputs:
             uid = u.id
             i = index.get(uid)
             if i is not None:
                 uses[uid] = uses.get(uid, 0) + 1
-                if uid not in known:
+                if not complete and uid not in known:
                     known[uid] = u
+                append(i)
+                continue
+            i = leaf_pos.get(uid)
+            if i is not None:
+                append(i)
+                continue
+            if u.buffer is not None:
+                leaves.append(u)
+                append(-1)
+            elif u.node is None:
+                literals.setdefault(u.aval.dtype, []).append(u)
+                append(-2)
             else:
-                i = leaf_pos.get(uid)
-                if i is None:
-                    if u.buffer is not None:
-                        leaves.append(u)
-                        append(-1)
-                    elif u.node is None:
-                        literals.setdefault(u.aval.dtype, []).append(u)
-                        append(-2)
-                    else:
-                        return None
-                    append(u.aval)
-                    i = leaf_pos[uid] = pos
-                    pos += 1
-            refs.append(i)
-        append(node.sig)
-        append(len(refs))
-        parts.extend(refs)
+                return None
+            append(u.aval)
+            leaf_pos[uid] = pos
+            pos += 1
         for oid in node.out_ids:
             index[oid] = pos
             pos += 1
@@ -533,8 +537,8 @@ def _run_known(known: dict, nodes: list | None, reason: str = "realize",
         for group in groups.values():
             _run_known(group, None, reason)
         return
-    if plan is None and nodes is not None:
-        plan = _schedule(nodes, known)
+    if plan is None and nodes is not None:  # (nodes collected from the tape with `known`)
+        plan = _schedule(nodes, known, complete=True)
     if plan is None:
         plan = _schedule(toposort(list(known.values()), _is_materialized), known)
     outs = _outputs(plan, known)
