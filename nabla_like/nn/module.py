@@ -53,24 +53,23 @@ class _Static:
     """A static attribute value in a module's tree structure: compared by equality where it
     is hashable, by identity otherwise (a list of sizes, a function)."""
 
-    __slots__ = ("value",)
+    __slots__ = ("value", "key", "hash")
 
     def __init__(self, value):
         self.value = value
-
-    def _key(self):
-        try:
-            hash(self.value)
-            return (0, self.value)
+        try:  # (made once: a module's structure is hashed and compared on every flatten)
+            self.hash = hash((0, value))
+            self.key = (0, value)
         except TypeError:
-            return (1, id(self.value))
+            self.key = (1, id(value))
+            self.hash = hash(self.key)
 
     def __eq__(self, other) -> bool:
         return isinstance(other, _Static) and type(self.value) is type(other.value) \
-            and self._key() == other._key()
+            and self.key == other.key
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return self.hash
 
 
 def _flatten_module(m: "Module"):
