@@ -271,7 +271,8 @@ def _planned_backward(plan, roots, cts, retain_graph: bool, create_graph: bool,
         k, j = address
         return roots[j] if k < 0 else pnodes[k].inputs[j]
     residuals = [Tensor._wrap(at(a)) for a in memo.residuals]
-    if memo.flops >= SPLIT_FLOPS:
+    heavy = memo.flops >= SPLIT_FLOPS
+    if heavy:
         flush("backward")  # (see _backward)
     with _ENABLE_GRAD if create_graph else _NO_GRAD:
         grads = apply_vjp(memo.vjp, cts, residuals)
@@ -280,8 +281,7 @@ def _planned_backward(plan, roots, cts, retain_graph: bool, create_graph: bool,
     if not retain_graph:
         # (the graph's values are still pending unless the heavy forward ran above: then
         # the computed ones drop their producers too)
-        _free(nodes, [u for node in nodes for u in node.inputs]
-              if memo.flops >= SPLIT_FLOPS else ())
+        _free(nodes, [u for node in nodes for u in node.inputs] if heavy else ())
     if show_graph:
         _show(leaves)
     return True
@@ -411,7 +411,7 @@ def zero_grad(*trees, set_to_none: bool = True) -> None:
 def update_inplace(t: Tensor, result: Tensor) -> Tensor:
     """`t op= x`: rebind `t` to the result, keeping it a leaf parameter if it was one."""
     v = t._value
-    if v.leaf_tensor is not None and v.requires_grad:
+    if _is_leaf(v) and v.requires_grad:
         if grad_recording(v.ctx):
             raise_error(BackwardError, "in-place update", f"a leaf tensor {v.aval.short()} that "
                         f"requires grad is used in an in-place operation; update parameters "

@@ -57,12 +57,14 @@ class _Static:
 
     def __init__(self, value):
         self.value = value
-        try:  # (made once: a module's structure is hashed and compared on every flatten)
-            self.hash = hash((0, value))
-            self.key = (0, value)
+        # (made once: a module's structure is hashed and compared on every flatten)
+        key = (0, value)
+        try:
+            h = hash(key)
         except TypeError:
-            self.key = (1, id(value))
-            self.hash = hash(self.key)
+            key = (1, id(value))
+            h = hash(key)
+        self.key, self.hash = key, h
 
     def __eq__(self, other) -> bool:
         return isinstance(other, _Static) and type(self.value) is type(other.value) \
