@@ -31,7 +31,7 @@ from .core import DONATED, _leak, _new_tensor, grad_recording
 from .errors import (ArgumentError, CompileError, DeviceError, JitError, RangeError,
                      TransformError, UnsupportedError, raise_error)
 from .ir import Aval, Graph, Value
-from .lazy import LAZY, flush, realize, to_numpy
+from .lazy import LAZY, constant_buffer, flush, realize, to_numpy
 from .ops.call import call_eager
 from .sharding import Mesh, NamedSharding, Sharding
 from .tensor import Tensor
@@ -382,9 +382,12 @@ class Jitted:
                 dev = self._device(dev, v)
         exe = entry.for_device(dev)
         buffers = []
-        for leaf, aval in zip(leaves, graph.in_avals):
+        for i, (leaf, aval) in enumerate(zip(leaves, graph.in_avals)):
             if isinstance(leaf, Tensor):
                 buffers.append(leaf._value.buffer)
+            elif type(leaf) in _PY_SCALARS and i not in entry.donated:
+                # (a learning rate passed every step: its buffer is put once)
+                buffers.append(constant_buffer(exe.device, aval.dtype, _host_scalar(leaf, aval)))
             else:
                 buffers.append(exe.device.put(_host_scalar(leaf, aval)))
         buffers.extend(v.buffer for v in graph.consts)
@@ -749,6 +752,9 @@ def _positional_params(fun) -> list[str] | None:
         return None
     kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     return [p.name for p in params if p.kind in kinds]
+
+
+_PY_SCALARS = (bool, int, float, complex)
 
 
 def _host_scalar(leaf, aval: Aval) -> np.ndarray:

@@ -666,11 +666,16 @@ _PACKS_SIZE = 256
 
 
 def _literal_pack(device, dtype, values: list):
-    """A device vector of scalar literals. A loop feeds the same constants (a learning rate,
-    a mean's divisor) every step: their buffers are kept, keyed by their exact bytes (so
-    -0.0 and 0.0, or two NaNs, never share one), and never written to."""
-    host = np.array(values, dtype=dtype.np)
-    key = (device.ident, dtype, host.tobytes())
+    """A device vector of scalar literals (see constant_buffer: a loop feeds the same
+    constants, a learning rate or a mean's divisor, every step)."""
+    return constant_buffer(device, dtype, np.array(values, dtype=dtype.np))
+
+
+def constant_buffer(device, dtype, host: np.ndarray):
+    """A device buffer of the small host array `host` (of `dtype`), shared by every use of
+    the same bytes: the buffers are kept, keyed by their exact bytes (so -0.0 and 0.0, or
+    two NaNs, never share one), and must never be written to or donated."""
+    key = (device.ident, dtype, host.shape, host.tobytes())
     with _lock:
         buf = _packs.get(key)
         if buf is not None:

@@ -203,6 +203,25 @@ def test_donation_reuses_the_buffer():
         w + 1.0
 
 
+def test_python_scalar_arguments_share_buffers_by_exact_value():
+    # A Python scalar argument's device buffer is kept per exact value (a learning rate
+    # passed every step): equal bytes share one, and -0.0, 0.0 and NaN stay apart.
+    f = nb.jit(lambda x, a: 1.0 / (x * a))
+    x = nb.ones((2,))
+    for a, want in ((2.0, 0.5), (-0.0, -np.inf), (0.0, np.inf), (2.0, 0.5), (-0.0, -np.inf)):
+        np.testing.assert_array_equal(f(x, a).numpy(), [want, want])
+    assert np.isnan(f(x, float("nan")).numpy()).all()
+    g = nb.jit(lambda x, n, b: x * n + b)
+    for n, b in ((3, True), (3, False), (True, 3), (3, True)):
+        np.testing.assert_array_equal(g(x, n, b).numpy(), [n + b] * 2)
+    # a donated scalar argument is put fresh each call (XLA may take its buffer)
+    h = nb.jit(lambda w, s: w * s, donate_argnums=(0, 1))
+    for s in (2.0, 2.0, 3.0):
+        w = nb.ones((4,)) * 1.0
+        w.realize()
+        np.testing.assert_array_equal(h(w, s).numpy(), [s] * 4)
+
+
 def test_dispatch_does_not_retrace_or_recompile():
     f = nb.jit(lambda x: x + 1.0)
     x = nb.ones((3,))
