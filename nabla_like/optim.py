@@ -390,14 +390,19 @@ class Optimizer:
                         f"{len(slots) if isinstance(slots, (list, tuple)) else 'no'} leaves but "
                         f"params have {len(p_leaves)}: use the state init(params) returned")
         flags = nb.nn.trainable(params)
-        t = state["step"] + 1
         h = self.hyper
-        lr = self._lr(h, t)
         new_p, new_slots = list(p_leaves), list(state["slots"])
         live = [i for i, (g, f) in enumerate(zip(g_leaves, flags)) if f and g is not None]
+        grads_live, params_live = [g_leaves[i] for i in live], [p_leaves[i] for i in live]
+        slots_live = [new_slots[i] for i in live]
         with no_grad():
-            qs, ss = self._apply([g_leaves[i] for i in live], [p_leaves[i] for i in live],
-                                 [new_slots[i] for i in live], t, lr, h)
+            program = self._program(h, params_live, counted=True) \
+                if live and isinstance(state["step"], Tensor) else None
+            if program is not None:  # (it counts the step too: no program of its own)
+                qs, ss, t = program(grads_live, params_live, slots_live, state["step"], h["lr"])
+            else:
+                t = state["step"] + 1
+                qs, ss = self._apply(grads_live, params_live, slots_live, t, self._lr(h, t), h)
         for i, q, s in zip(live, qs, ss):
             new_p[i], new_slots[i] = q, s
         return tree_util.unflatten(treedef, new_p), {"step": t, "slots": new_slots}
@@ -420,12 +425,14 @@ class Optimizer:
             out_s.append(s)
         return out_p, out_s
 
-    def _program(self, h: dict, params: list):
+    def _program(self, h: dict, params: list, counted: bool = False):
         """The jitted group update for hyperparameters `h`, or None where the leaves are
         traced, on several devices or a mesh, or `h` holds an unhashable value, and for the
         first update of a set of leaves: only a set that repeats is worth a compilation (a
-        mixture of experts updates a different subset of its parameters at each step)."""
-        if len(context_stack()) != 1:
+        mixture of experts updates a different subset of its parameters at each step).
+        `counted`: the program of the functional update, which takes the step count before
+        the update and also returns the count after it (not for a learning-rate schedule)."""
+        if len(context_stack()) != 1 or (counted and callable(h["lr"])):
             return None
         device = params[0]._value.device
         for p in params:
@@ -445,11 +452,17 @@ class Optimizer:
             self._seen[shapes] = seen + 1
             if seen == 0:
                 return None
-        program = self._programs.get(static)
+        program = self._programs.get((static, counted))
         if program is None:
             fixed = dict(static)
-            program = self._programs[static] = nb.jit(
-                lambda grads, params, slots, t, lr: self._leaf_rule(grads, params, slots, t, lr, fixed))
+            if counted:
+                def rule(grads, params, slots, step, lr):
+                    t = step + 1
+                    return (*self._leaf_rule(grads, params, slots, t, lr, fixed), t)
+            else:
+                def rule(grads, params, slots, t, lr):
+                    return self._leaf_rule(grads, params, slots, t, lr, fixed)
+            program = self._programs[(static, counted)] = nb.jit(rule)
         return program
 
     # -- stateful ----------------------------------------------------------------------

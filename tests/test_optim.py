@@ -67,7 +67,7 @@ def test_optimizers_match_torch_in_both_styles(name, hyper):
     for fused in (True, False):
         fopt = getattr(nb.optim, name)(**hyper)
         if not fused:
-            fopt._program = lambda h, params: None
+            fopt._program = lambda h, params, counted=False: None
         params = {"w": nb.tensor(P0[0]), "b": nb.tensor(P0[1])}
         state = fopt.init(params)
         for grads in GRADS:
@@ -75,6 +75,32 @@ def test_optimizers_match_torch_in_both_styles(name, hyper):
                                         state, params)
         close(params["w"], ref[0])
         close(params["b"], ref[1])
+        assert int(state["step"].item()) == len(GRADS)
+
+
+def test_functional_eager_update_is_one_program_that_counts_the_step():
+    # The jitted group update also counts the step: a repeated eager update runs one
+    # program (no kernel for the count, no transfer of the learning rate).
+    opt = nb.optim.Adam(lr=1e-2)
+    params = [nb.tensor(p) for p in P0]
+    state = opt.init(params)
+    for i, grads in enumerate(GRADS):
+        nb.realize_all(params, state)
+        before = nb.compile_stats()
+        params, state = opt.update([nb.tensor(g) for g in grads], state, params)
+        nb.realize_all(params, state)
+        d = nb.compile_stats() - before
+        if i >= 2:
+            assert (d.executions, d.compiles) == (1, 0)
+    assert int(state["step"].item()) == len(GRADS)
+    ref = [torch.tensor(p, requires_grad=True) for p in P0]
+    topt = torch.optim.Adam(ref, lr=1e-2)
+    for grads in GRADS:
+        for p, g in zip(ref, grads):
+            p.grad = torch.tensor(g)
+        topt.step()
+    for a, b in zip(params, ref):
+        close(a, b)
 
 
 def test_eager_step_updates_every_parameter_in_one_program():
