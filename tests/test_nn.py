@@ -303,6 +303,53 @@ def test_module_api_state_dict_and_errors():
     close(nb.vmap(m, in_axes=0)(xs), np.stack([m(xs[i]).numpy() for i in range(3)]), rtol=1e-5)
 
 
+def test_a_modules_tree_structure_follows_its_attributes_after_flattens():
+    # A module keeps the layout it was flattened with; each change to its attributes must
+    # still show in the next flatten, exactly as a fresh classification would see it.
+    import copy
+    import pickle
+    tree = nb.tree
+    m = nb.nn.Linear(3, 2)
+    leaves0, td0 = tree.flatten(m)
+    assert len(leaves0) == 2 and tree.flatten(m)[1] == td0
+    rebuilt = tree.unflatten(td0, [x * 2 for x in leaves0])
+    assert type(rebuilt) is nb.nn.Linear and list(rebuilt.__dict__) == list(m.__dict__)
+    _, td_rebuilt = tree.flatten(rebuilt)
+    assert td_rebuilt == td0 and hash(td_rebuilt) == hash(td0)
+    close(rebuilt.weight, leaves0[0].numpy() * 2)
+    m.eval()  # a static attribute changed value
+    td_eval = tree.flatten(m)[1]
+    assert td_eval != td0
+    m.train()
+    assert tree.flatten(m)[1] == td0
+    m.extra = nb.ones(2)  # a new child
+    assert len(tree.flatten(m)[0]) == 3
+    del m.extra
+    m.sizes = [1, 2]  # a static container ...
+    leaves, td_sizes = tree.flatten(m)
+    assert len(leaves) == 2 and td_sizes != td0
+    m.sizes.append(nb.zeros(1))  # ... given a tensor in place becomes a child (its ints too)
+    assert [type(x).__name__ for x in tree.flatten(m)[0]] == ["Tensor", "Tensor", "int", "int",
+                                                                "Tensor"]
+    m.sizes.pop()
+    assert len(tree.flatten(m)[0]) == 2
+    m.bias = None  # a child replaced by a static value
+    assert len(tree.flatten(m)[0]) == 1
+    m.register_buffer("codes", nb.tensor([1, 2], dtype=nb.int32))  # integer buffer: static
+    assert len(tree.flatten(m)[0]) == 1
+    m.register_buffer("scale", nb.ones(1))  # float buffer: a child
+    assert len(tree.flatten(m)[0]) == 2
+    # copies and pickles carry attributes only, and flatten as the original does
+    for other in (copy.copy(m), copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        assert [x.shape for x in tree.flatten(other)[0]] == [x.shape for x in tree.flatten(m)[0]]
+        assert not hasattr(other, "_nb_layout") or other._nb_layout is not m._nb_layout
+    seq = nb.nn.Sequential(nb.nn.Linear(2, 2), nb.nn.Tanh())
+    a, b = nb.jit(lambda s, x: s(x)), tree.flatten(seq)[1]
+    a(seq, nb.ones((1, 2)))
+    seq.layers.append(nb.nn.Linear(2, 1))  # a child container grew in place
+    assert tree.flatten(seq)[1] != b and a(seq, nb.ones((1, 2))).shape == (1, 1)
+
+
 def test_sequential_and_activation_modules():
     torch.manual_seed(0)
     theirs = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.GELU(), torch.nn.Linear(8, 8),

@@ -74,30 +74,82 @@ class _Static:
         return self.hash
 
 
+class _Layout:
+    """A module's pytree structure (the aux data of its node): the names of its children
+    and its static attributes, hashed once. `entries` lists every attribute in the order of
+    the module's attributes, with its _Static, or None for a child.
+
+    A module keeps the layout it was flattened with (and a module unflatten builds, the
+    layout it was built from): the next flatten only checks that each attribute is still
+    the one the layout saw, instead of classifying and hashing them all again (a jit call
+    or an optimizer step flattens the model several times)."""
+
+    __slots__ = ("entries", "names", "statics", "hash")
+
+    def __init__(self, entries: tuple):
+        self.entries = entries
+        self.names = tuple(name for name, s in entries if s is None)
+        self.statics = tuple((name, s) for name, s in entries if s is not None)
+        self.hash = hash((self.names, self.statics))
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Layout) and self.hash == other.hash \
+            and self.names == other.names and self.statics == other.statics
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __repr__(self) -> str:
+        return repr((self.names, tuple((name, s.value) for name, s in self.statics)))
+
+
 def _flatten_module(m: "Module"):
-    names, children, statics = [], [], []
-    buffers = m.__dict__.get("_buffers", ())
-    for name, value in m.__dict__.items():
+    d = m.__dict__
+    try:
+        layout = m._nb_layout
+    except AttributeError:  # (made without Module.__init__ or unflatten: a copy)
+        layout = None
+    if layout is not None and len(d) == len(layout.entries):
+        children = []
+        for (name, value), (known, s) in zip(d.items(), layout.entries):
+            if name != known:
+                break
+            if s is None:  # a child: still a tensor or module (or a container of them)
+                if type(value) is Tensor:
+                    if value.dtype.kind != "f" and name in d.get("_buffers", ()):
+                        break
+                elif not isinstance(value, Module) and not _is_data(value):
+                    break
+                children.append(value)
+            elif value is not s.value or (isinstance(value, (list, tuple, dict))
+                                          and _is_data(value)):
+                break  # (a static container may have been given a tensor since)
+        else:
+            return children, layout
+    entries, children = [], []
+    buffers = d.get("_buffers", ())
+    for name, value in d.items():
         if name in buffers and isinstance(value, Tensor) and value.dtype.kind != "f":
             # A non-float buffer (quantized codes) is never differentiated: it is structure,
             # compared by identity, and transforms capture it as a constant.
-            statics.append((name, _Static(value)))
+            entries.append((name, _Static(value)))
         elif _is_data(value):
-            names.append(name)
+            entries.append((name, None))
             children.append(value)
         else:
-            statics.append((name, _Static(value)))
-    return children, (tuple(names), tuple(statics))
+            entries.append((name, _Static(value)))
+    layout = _Layout(tuple(entries))
+    object.__setattr__(m, "_nb_layout", layout)
+    return children, layout
 
 
-def _unflatten_module(cls, aux, children):
-    names, statics = aux
+def _unflatten_module(cls, layout: _Layout, children):
     obj = object.__new__(cls)
     d = obj.__dict__
-    for name, s in statics:
-        d[name] = s.value
-    for name, child in zip(names, children):
-        d[name] = child
+    it = iter(children)
+    for name, s in layout.entries:  # (in the order of the module flattened)
+        d[name] = next(it) if s is None else s.value
+    object.__setattr__(obj, "_nb_layout", layout)
     return obj
 
 
@@ -121,9 +173,16 @@ class Module:
         tree_util.register_pytree_node(cls, _flatten_module,
                                        lambda aux, children, cls=cls: _unflatten_module(cls, aux, children))
 
+    # `_nb_layout`: the pytree layout this module was last flattened with (see _Layout);
+    # a slot, so that it is not an attribute of the module.
+    __slots__ = ("__dict__", "__weakref__", "_nb_layout")
+
     def __init__(self):
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_buffers", frozenset())
+
+    def __getstate__(self):
+        return self.__dict__  # (a copy or an unpickled module finds its own layout)
 
     # -- attributes ------------------------------------------------------------------
     def __setattr__(self, name: str, value) -> None:
