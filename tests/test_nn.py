@@ -65,6 +65,11 @@ FUNCTIONAL = {
                             lambda z, p: TF.cross_entropy(z, p, label_smoothing=0.1), (X, PROBS), (0, 1)),
     "cross_entropy_spatial": (F.cross_entropy, TF.cross_entropy,
                               (IMG, rng.integers(0, 4, (2, 3, 3)).astype(np.int64)), (0,)),
+    # more classes than the masked-sum path takes: the target picked by a gather
+    "cross_entropy_many_classes": (lambda z, t: F.cross_entropy(z, t, label_smoothing=0.1),
+                                   lambda z, t: TF.cross_entropy(z, t, label_smoothing=0.1),
+                                   (rng.standard_normal((3, 1500)).astype(np.float32),
+                                    np.array([1499, -100, 7], np.int64)), (0,)),
     "nll_loss": (lambda z, t: F.nll_loss(F.log_softmax(z, 1), t),
                  lambda z, t: TF.nll_loss(TF.log_softmax(z, 1), t), (X, LABELS_IGNORED), (0,)),
     "bce": (lambda p, t: F.binary_cross_entropy(nb.sigmoid(p), t),
@@ -138,6 +143,21 @@ def test_batch_norm_statistics_survive_jit_when_the_module_is_returned():
     y, bn2 = step(bn, x)
     close(bn2.running_mean, 0.1 * np.mean(x.numpy(), axis=(0, 2, 3)), rtol=1e-5)
     assert bn.running_mean.numpy().sum() == 0  # the caller's module is left as it was
+
+
+@pytest.mark.parametrize("classes", [5, 1500])
+def test_cross_entropy_of_a_class_out_of_range_is_nan(classes):
+    # Both paths (masked sum, gather): an index outside [0, C) other than ignore_index has
+    # no class to pick, so its loss is NaN, never the loss of another class.
+    z = nb.tensor(rng.standard_normal((4, classes)).astype(np.float32))
+    t = nb.tensor(np.array([0, classes, -1, -100], np.int64))
+    per = F.cross_entropy(z, t, reduction="none").numpy()
+    want = TF.cross_entropy(torch.tensor(z.numpy()[:1]), torch.tensor([0]), reduction="none")
+    close(per[:1], want)
+    assert np.isnan(per[1]) and np.isnan(per[2]) and per[3] == 0
+    assert np.isnan(F.cross_entropy(z, t).item())
+    close(F.cross_entropy(z, nb.tensor(np.array([0, 1, -100, 2], np.int64))),
+          TF.cross_entropy(torch.tensor(z.numpy()), torch.tensor([0, 1, -100, 2])))
 
 
 def test_one_hot_and_dropout():

@@ -453,12 +453,16 @@ def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0) ->
     return huber_loss(input, target, reduction, beta) / beta
 
 
+_ONE_HOT_CLASSES = 1024  # (a mask over more classes costs more than the gather)
+
+
 def cross_entropy(input, target, reduction: str = "mean", label_smoothing: float = 0.0,
                   ignore_index: int = -100) -> Tensor:
     """Softmax cross-entropy of logits `input` [N, C] or [N, C, d1, ...] (or [C]) against
     integer class indices [N, d1, ...] or class probabilities of the input's shape.
     `label_smoothing` mixes the target with the uniform distribution; entries equal to
-    `ignore_index` (integer targets) count neither in the loss nor in the mean.
+    `ignore_index` (integer targets) count neither in the loss nor in the mean, and other
+    class indices outside [0, C) give a NaN loss.
 
     Example:
         >>> F.cross_entropy(nb.zeros((2, 3)), nb.tensor([0, 2]))
@@ -481,12 +485,26 @@ def cross_entropy(input, target, reduction: str = "mean", label_smoothing: float
                         f"shape {expected} for input {_short(input)}")
         valid = target != ignore_index
         safe = nb.where(valid, target, 0)
-        picked = nb.take_along_axis(logp, nb.expand_dims(safe, class_axis), axis=class_axis)
-        nll = -nb.squeeze(picked, class_axis)
+        if c <= _ONE_HOT_CLASSES:
+            # Few classes: the target's log-probability as a masked sum over the class axis,
+            # which XLA fuses with the softmax (a gather, and its scatter-add gradient, are
+            # separate loops; and this records fewer ops in eager code).
+            where = [1] * input.ndim
+            where[class_axis] = c
+            classes = nb.iota(tuple(where), class_axis, dtype=safe.dtype)
+            hit = nb.expand_dims(safe, class_axis) == classes
+            nll = -nb.sum(nb.where(hit, logp, 0.0), axis=class_axis)
+        else:
+            picked = nb.take_along_axis(logp, nb.expand_dims(safe, class_axis), axis=class_axis)
+            nll = -nb.squeeze(picked, class_axis)
         if label_smoothing:
             smooth = -nb.mean(logp, axis=class_axis)
             nll = (1 - label_smoothing) * nll + label_smoothing * smooth
-        nll = nb.where(valid, nll, 0.0)
+        # A class index out of range (other than ignore_index) makes its loss NaN: the
+        # values are on the device, so it cannot raise here, and a loss of some other
+        # class would be a silent wrong value.
+        in_range = (target >= 0) & (target < c)
+        nll = nb.where(valid, nb.where(in_range, nll, float("nan")), 0.0)
         if reduction == "mean":
             return nb.sum(nll) / nb.cast(nb.sum(nb.cast(valid, nb.int32)), input.dtype)
         return _reduce_loss("cross_entropy", nll, reduction)
