@@ -21,6 +21,7 @@ never meets a non-float leaf.
 """
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Iterator
@@ -79,10 +80,10 @@ class _Layout:
     and its static attributes, hashed once. `entries` lists every attribute in the order of
     the module's attributes, with its _Static, or None for a child.
 
-    A module keeps the layout it was flattened with (and a module unflatten builds, the
-    layout it was built from): the next flatten only checks that each attribute is still
-    the one the layout saw, instead of classifying and hashing them all again (a jit call
-    or an optimizer step flattens the model several times)."""
+    The layout a module was last flattened with (or unflatten built it from) is kept in
+    `_layouts`: the next flatten only checks that each attribute is still the one the
+    layout saw, instead of classifying and hashing them all again (a jit call or an
+    optimizer step flattens the model several times)."""
 
     __slots__ = ("entries", "names", "statics", "hash")
 
@@ -103,12 +104,36 @@ class _Layout:
         return repr((self.names, tuple((name, s.value) for name, s in self.statics)))
 
 
+# id(module) -> (a weak reference to it, its last _Layout). Kept outside the module, so a
+# module has no attribute for it and no slot (which would keep subclasses from mixing in
+# other classes with slots). The entry goes when the module dies (the layout holds its
+# static values, which may be large), and the weak reference tells a reused id apart.
+_layouts: dict[int, tuple] = {}
+_LAYOUTS_SIZE = 65536  # (a bound all the same)
+
+
+class _Ref(weakref.ref):
+    __slots__ = ("key",)
+
+
+def _forget(ref: _Ref) -> None:
+    hit = _layouts.get(ref.key)
+    if hit is not None and hit[0] is ref:
+        del _layouts[ref.key]
+
+
+def _remember(m: "Module", layout: _Layout) -> None:
+    if len(_layouts) >= _LAYOUTS_SIZE:
+        _layouts.clear()
+    ref = _Ref(m, _forget)
+    ref.key = id(m)
+    _layouts[ref.key] = (ref, layout)
+
+
 def _flatten_module(m: "Module"):
     d = m.__dict__
-    try:
-        layout = m._nb_layout
-    except AttributeError:  # (made without Module.__init__ or unflatten: a copy)
-        layout = None
+    hit = _layouts.get(id(m))
+    layout = hit[1] if hit is not None and hit[0]() is m else None
     if layout is not None and len(d) == len(layout.entries):
         children = []
         for (name, value), (known, s) in zip(d.items(), layout.entries):
@@ -139,7 +164,7 @@ def _flatten_module(m: "Module"):
         else:
             entries.append((name, _Static(value)))
     layout = _Layout(tuple(entries))
-    object.__setattr__(m, "_nb_layout", layout)
+    _remember(m, layout)
     return children, layout
 
 
@@ -149,7 +174,7 @@ def _unflatten_module(cls, layout: _Layout, children):
     it = iter(children)
     for name, s in layout.entries:  # (in the order of the module flattened)
         d[name] = next(it) if s is None else s.value
-    object.__setattr__(obj, "_nb_layout", layout)
+    _remember(obj, layout)
     return obj
 
 
@@ -173,16 +198,9 @@ class Module:
         tree_util.register_pytree_node(cls, _flatten_module,
                                        lambda aux, children, cls=cls: _unflatten_module(cls, aux, children))
 
-    # `_nb_layout`: the pytree layout this module was last flattened with (see _Layout);
-    # a slot, so that it is not an attribute of the module.
-    __slots__ = ("__dict__", "__weakref__", "_nb_layout")
-
     def __init__(self):
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_buffers", frozenset())
-
-    def __getstate__(self):
-        return self.__dict__  # (a copy or an unpickled module finds its own layout)
 
     # -- attributes ------------------------------------------------------------------
     def __setattr__(self, name: str, value) -> None:
