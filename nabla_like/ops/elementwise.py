@@ -788,12 +788,17 @@ def stop_gradient(x) -> Tensor:
     x = to_tensor(x, "stop_gradient")
     v = x._value
     if v.buffer is not None and v.ctx.level == 0:  # materialized: share the buffer
-        from ..ir import Value
-        out = Value(v.aval, None, 0, v.ctx)
-        out.buffer = v.buffer
-        out.device = v.device
-        return Tensor._wrap(out)
+        return Tensor._wrap(shared_value(v))
     return bind(stop_gradient_p, x)
+
+
+def shared_value(v):
+    """A new leaf Value holding the materialized `v`'s buffer (its layout over a mesh too),
+    without gradient history."""
+    from ..ir import Value
+    out = Value(v.aval, None, 0, v.ctx)
+    out.buffer, out.device, out.sharding = v.buffer, v.device, v.sharding
+    return out
 
 
 copy_p = elementwise_primitive("copy", None, linear=True)

@@ -49,6 +49,14 @@ def test_eager_ops_on_sharded_tensors(mesh, mesh2):
     np.testing.assert_allclose((xa @ wa).numpy(), x0 @ w0, rtol=1e-5, atol=1e-5)
     with pytest.raises(nb.DeviceError, match="different devices"):
         x + nb.tensor(x0)
+    # a detached or .data-assigned computed tensor keeps its layout (it shares the buffer)
+    for t in (nb.stop_gradient(y), y.detach()):
+        assert t.sharding.hlo == y.sharding.hlo
+        np.testing.assert_allclose((t + 1.0).numpy(), np.tanh(x0) * 2 + 2, rtol=1e-5, atol=1e-6)
+    w = nb.tensor(np.zeros((16, 4), np.float32)).requires_grad_()
+    w.data = y
+    assert w.requires_grad and w.sharding.hlo == y.sharding.hlo
+    np.testing.assert_allclose((w * 2.0).numpy(), (np.tanh(x0) * 2 + 1) * 2, rtol=1e-5, atol=1e-6)
 
 
 def test_jit_layouts_collectives_and_text(mesh):
