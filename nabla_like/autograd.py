@@ -434,11 +434,15 @@ def update_inplace(t: Tensor, result: Tensor) -> Tensor:
 def assign_data(t: Tensor, other) -> None:
     """`t.data = other`: new contents, same leaf status and requires_grad."""
     from .ops._common import to_tensor
-    from .ops.elementwise import stop_gradient
+    from .ops.elementwise import shared_value, stop_gradient
     v = t._value
     was_param = _is_leaf(v) and v.requires_grad
-    with no_grad():
-        new = stop_gradient(to_tensor(other, "data"))._value  # always a fresh Value
+    o = other._value if type(other) is Tensor else None
+    if o is not None and o.buffer is not None and o.ctx.level == 0:
+        new = shared_value(o)  # (an optimizer's result: what stop_gradient does, directly)
+    else:
+        with no_grad():
+            new = stop_gradient(to_tensor(other, "data"))._value  # always a fresh Value
     if was_param:
         new.requires_grad = True
         new.leaf_tensor = weakref.ref(t)

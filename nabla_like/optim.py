@@ -352,6 +352,7 @@ class Optimizer:
         self.hyper = self._check(op, {**self.defaults, **hyper})
         self.state: dict[int, tuple] = {}
         self._step = 0
+        self._counts: dict = {}    # device -> (step, the step as a tensor there)
         self._programs: dict = {}  # static hyperparameters -> the jitted update of a group
         self._seen: dict = {}      # (hyperparameters, leaf avals) -> updates seen, up to 2
         groups = [] if params is None else _param_groups(op, params)
@@ -396,25 +397,28 @@ class Optimizer:
         grads_live, params_live = [g_leaves[i] for i in live], [p_leaves[i] for i in live]
         slots_live = [new_slots[i] for i in live]
         with no_grad():
-            program = self._program(h, params_live, counted=True) \
-                if live and isinstance(state["step"], Tensor) else None
-            if program is not None:  # (it counts the step too: no program of its own)
-                qs, ss, t = program(grads_live, params_live, slots_live, state["step"], h["lr"])
-            else:
-                t = state["step"] + 1
-                qs, ss = self._apply(grads_live, params_live, slots_live, t, self._lr(h, t), h)
+            counted = isinstance(state["step"], Tensor) and not callable(h["lr"])
+            qs, ss, t = self._apply(grads_live, params_live, slots_live, state["step"],
+                                    h, counted)
         for i, q, s in zip(live, qs, ss):
             new_p[i], new_slots[i] = q, s
         return tree_util.unflatten(treedef, new_p), {"step": t, "slots": new_slots}
 
-    def _apply(self, grads: list, params: list, slots: list, t, lr, h: dict) -> tuple[list, list]:
-        """The leaf rule over lists of leaves: (new params, new slots). On eager tensors of
-        one device it runs as one jitted program per group structure (what a fused
-        optimizer does): one call instead of a dozen recorded ops per parameter."""
-        program = self._program(h, params) if params else None
+    def _apply(self, grads: list, params: list, slots: list, before, h: dict,
+               counted: bool) -> tuple[list, list, object]:
+        """The leaf rule over lists of leaves after `before` steps (a tensor or an int):
+        (new params, new slots, the count after this step). On eager tensors of one device
+        it runs as one jitted program per group structure (what a fused optimizer does):
+        one call instead of a dozen recorded ops per parameter; `counted` (a count tensor
+        and a constant learning rate): that program also counts the step."""
+        program = self._program(h, params, counted) if params else None
+        if program is not None and counted:
+            return program(grads, params, slots, before, h["lr"])
+        t = before + 1
+        lr = self._lr(h, t)
         if program is not None:
-            return program(grads, params, slots, t, lr)
-        return self._leaf_rule(grads, params, slots, t, lr, h)
+            return (*program(grads, params, slots, t, lr), t)
+        return (*self._leaf_rule(grads, params, slots, t, lr, h), t)
 
     def _leaf_rule(self, grads: list, params: list, slots: list, t, lr, h: dict) -> tuple[list, list]:
         """The leaf rule applied to each leaf in turn."""
@@ -432,13 +436,8 @@ class Optimizer:
         mixture of experts updates a different subset of its parameters at each step).
         `counted`: the program of the functional update, which takes the step count before
         the update and also returns the count after it (not for a learning-rate schedule)."""
-        if len(context_stack()) != 1 or (counted and callable(h["lr"])):
+        if (counted and callable(h["lr"])) or _one_device(params) is None:
             return None
-        device = params[0]._value.device
-        for p in params:
-            v = p._value
-            if v.ctx.level != 0 or v.device is not device or v.sharding is not None:
-                return None
         static = tuple(sorted((k, v) for k, v in h.items() if k not in ("params", "lr")))
         try:
             hash(static)
@@ -482,18 +481,35 @@ class Optimizer:
                 loss = closure()
         self._step += 1
         t = self._step
+        counts: dict = {}
         with no_grad():
             for group in self.param_groups:
-                lr = self._lr(group, t)
                 params = [p for p in group["params"] if p._grad is not None]
                 slots = [self.state.get(id(p)) for p in params]
                 slots = [self._slots(p) if s is None else s for p, s in zip(params, slots)]
-                new_ps, new_slots = self._apply([p._grad for p in params], params, slots, t, lr,
-                                                group)
+                grads = [p._grad for p in params]
+                # (the count as a tensor kept on the device: no transfer every step)
+                device = _one_device(params)
+                counted = device is not None and t < _COUNT_LIMIT and not callable(group["lr"])
+                before = self._count(t - 1, device) if counted else t - 1
+                new_ps, new_slots, count = self._apply(grads, params, slots, before, group,
+                                                       counted)
+                if isinstance(count, Tensor):
+                    counts[device] = (t, count)
                 for p, q, s in zip(params, new_ps, new_slots):
                     self.state[id(p)] = s
                     p.data = q
+        self._counts.update(counts)  # (every group read the count before this step)
         return loss
+
+    def _count(self, n: int, device) -> Tensor:
+        """The step count `n` as an int32 tensor on `device`: the one the last step's
+        program returned when it holds `n`."""
+        hit = self._counts.get(device)
+        if hit is not None and hit[0] == n:
+            return hit[1]
+        count = nb.tensor(n, dtype=nb.int32)
+        return count if count._value.device is device else count.to(device)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         set_to_none = as_bool(class_op(self, "zero_grad"), "set_to_none", set_to_none)
@@ -514,6 +530,22 @@ class Optimizer:
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v}" for k, v in self.hyper.items())
         return f"{type(self).__name__}({shown})"
+
+
+def _one_device(params: list):
+    """The device of `params` when they are eager tensors on one device (not a mesh) outside
+    any trace, else None."""
+    if not params or len(context_stack()) != 1:
+        return None
+    device = params[0]._value.device
+    for p in params:
+        v = p._value
+        if v.ctx.level != 0 or v.device is not device or v.sharding is not None:
+            return None
+    return device
+
+
+_COUNT_LIMIT = 2 ** 31 - 2  # counted in int32 on the device up to here, then as a Python int
 
 
 def _zeros_like(p: Tensor) -> Tensor:

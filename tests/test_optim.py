@@ -138,6 +138,27 @@ def test_param_groups_and_lr_setter():
     assert nw.grad is None
 
 
+def test_stateful_adam_counts_steps_on_the_device_for_every_group():
+    # Each group's program reads the count before the step and returns the count after it
+    # (kept on the device); Adam's bias correction shows a wrong count. The learning rate
+    # changed midway must be picked up too.
+    w, b = (torch.tensor(p, requires_grad=True) for p in P0)
+    topt = torch.optim.Adam([{"params": [w]}, {"params": [b], "lr": 0.05}], lr=0.01)
+    nw, nbias = (nb.tensor(p, requires_grad=True) for p in P0)
+    opt = nb.optim.Adam([{"params": [nw]}, {"params": [nbias], "lr": 0.05}], lr=0.01)
+    for i, grads in enumerate(GRADS):
+        if i == 4:
+            for g in (*topt.param_groups, *opt.param_groups):
+                g["lr"] = 0.02
+        for p, q, g in zip((w, b), (nw, nbias), grads):
+            p.grad, q.grad = torch.tensor(g), nb.tensor(g)
+        topt.step()
+        opt.step()
+        close(nw, w)
+        close(nbias, b)
+    assert opt._step == len(GRADS)
+
+
 def test_schedules_follow_their_closed_forms_eagerly_and_under_jit():
     cos = nb.optim.cosine_decay(1.0, 10, final_lr=0.1)
     warm = nb.optim.warmup_cosine(1.0, warmup_steps=3, total_steps=13)
