@@ -31,7 +31,7 @@ from .core import DONATED, _leak, _new_tensor, grad_recording
 from .errors import (ArgumentError, CompileError, DeviceError, JitError, RangeError,
                      TransformError, UnsupportedError, raise_error)
 from .ir import Aval, Graph, Value
-from .lazy import LAZY, constant_buffer, flush, realize, to_numpy
+from .lazy import LAZY, flush, realize, scalar_buffer, to_numpy
 from .ops.call import call_eager
 from .sharding import Mesh, NamedSharding, Sharding
 from .tensor import Tensor
@@ -387,7 +387,8 @@ class Jitted:
                 buffers.append(leaf._value.buffer)
             elif type(leaf) in _PY_SCALARS and i not in entry.donated:
                 # (a learning rate passed every step: its buffer is put once)
-                buffers.append(constant_buffer(exe.device, aval.dtype, _host_scalar(leaf, aval)))
+                buffers.append(scalar_buffer(exe.device, aval.dtype, leaf,
+                                             lambda: _host_scalar(leaf, aval)))
             else:
                 buffers.append(exe.device.put(_host_scalar(leaf, aval)))
         buffers.extend(v.buffer for v in graph.consts)
@@ -754,7 +755,7 @@ def _positional_params(fun) -> list[str] | None:
     return [p.name for p in params if p.kind in kinds]
 
 
-_PY_SCALARS = (bool, int, float, complex)
+_PY_SCALARS = (bool, int, float)
 
 
 def _host_scalar(leaf, aval: Aval) -> np.ndarray:

@@ -47,6 +47,7 @@ C call per value; `_outputs` documents the references it expects.
 from __future__ import annotations
 
 import functools
+import math
 import sys
 import threading
 import weakref
@@ -675,7 +676,28 @@ def constant_buffer(device, dtype, host: np.ndarray):
     """A device buffer of the small host array `host` (of `dtype`), shared by every use of
     the same bytes: the buffers are kept, keyed by their exact bytes (so -0.0 and 0.0, or
     two NaNs, never share one), and must never be written to or donated."""
-    key = (device.ident, dtype, host.shape, host.tobytes())
+    return _kept_buffer((device.ident, dtype, host.shape, host.tobytes()), device, host)
+
+
+def scalar_buffer(device, dtype, value, host):
+    """constant_buffer of the Python scalar `value` (bool, int or float) as `dtype`, found
+    by the value itself when it is hashed apart exactly (not a NaN; the sign of a float
+    zero in the key), so a repeated argument makes no host array; `host()` makes it."""
+    if type(value) is float:
+        if value != value:
+            return constant_buffer(device, dtype, host())
+        key = (device.ident, dtype, float, value, math.copysign(1.0, value))
+    else:
+        key = (device.ident, dtype, type(value), value)
+    with _lock:
+        buf = _packs.get(key)
+        if buf is not None:
+            _packs.move_to_end(key)
+            return buf
+    return _kept_buffer(key, device, host())
+
+
+def _kept_buffer(key, device, host: np.ndarray):
     with _lock:
         buf = _packs.get(key)
         if buf is not None:

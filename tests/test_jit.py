@@ -214,6 +214,10 @@ def test_python_scalar_arguments_share_buffers_by_exact_value():
     g = nb.jit(lambda x, n, b: x * n + b)
     for n, b in ((3, True), (3, False), (True, 3), (3, True)):
         np.testing.assert_array_equal(g(x, n, b).numpy(), [n + b] * 2)
+    k = nb.jit(lambda i, n: i + n)
+    assert k(nb.tensor(1), 5).item() == 6 and k(nb.tensor(1), 5).item() == 6
+    with pytest.raises(nb.NablaError, match="does not fit"):
+        k(nb.tensor(1), 2 ** 31)  # (checked before any buffer is looked up or kept)
     # a donated scalar argument is put fresh each call (XLA may take its buffer)
     h = nb.jit(lambda w, s: w * s, donate_argnums=(0, 1))
     for s in (2.0, 2.0, 3.0):
