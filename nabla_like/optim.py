@@ -434,8 +434,8 @@ class Optimizer:
         traced, on several devices or a mesh, or `h` holds an unhashable value, and for the
         first update of a set of leaves: only a set that repeats is worth a compilation (a
         mixture of experts updates a different subset of its parameters at each step).
-        `counted`: the program of the functional update, which takes the step count before
-        the update and also returns the count after it (not for a learning-rate schedule)."""
+        `counted`: a program that takes the step count before the update (a tensor) and
+        also returns the count after it (not for a learning-rate schedule, which reads it)."""
         if (counted and callable(h["lr"])) or _one_device(params) is None:
             return None
         static = tuple(sorted((k, v) for k, v in h.items() if k not in ("params", "lr")))
