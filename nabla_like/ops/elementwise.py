@@ -22,10 +22,11 @@ import numpy as np
 from ..args import as_bool, as_int
 from ..core import Primitive, bind, full_in
 from ..dtypes import DType, as_dtype, bool_, default_float
-from ..errors import DTypeError, raise_error
+from ..errors import ArgumentError, DTypeError, raise_error
 from ..ir import Aval
 from ..tensor import Tensor
-from ._common import add_any, elementwise_batch, elementwise_primitive, promote, to_tensor
+from ._common import (add_any, broadcast_shapes, broadcast_to_shape, elementwise_batch,
+                      elementwise_primitive, promote, to_tensor)
 
 FLOAT = "f"
 NUMERIC = "iuf"
@@ -676,7 +677,6 @@ def where(condition, x=None, y=None, *, size=None, fill_value=None) -> Tensor:
     if x is None and y is None:
         from .compat import nonzero
         return nonzero(condition, size=size, fill_value=fill_value)
-    from ..errors import ArgumentError
     if x is None or y is None:
         raise_error(ArgumentError, "where", "takes either condition alone or condition, x and y")
     if size is not None or fill_value is not None:
@@ -690,8 +690,9 @@ def where(condition, x=None, y=None, *, size=None, fill_value=None) -> Tensor:
 
 
 def _promote_where(cond: Tensor, x, y):
-    from ._common import broadcast_shapes, broadcast_to_shape
     x, y = promote("where", x, y)
+    if x.shape == cond.shape:  # (promote made x and y one shape)
+        return cond, x, y
     shape = broadcast_shapes("where", cond.shape, x.shape, operands=(cond, x, y))
     return (broadcast_to_shape(cond, shape), broadcast_to_shape(x, shape),
             broadcast_to_shape(y, shape))
