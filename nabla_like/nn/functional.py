@@ -484,26 +484,27 @@ def cross_entropy(input, target, reduction: str = "mean", label_smoothing: float
             raise_error(ShapeError, "cross_entropy", f"integer target {_short(target)} must have "
                         f"shape {expected} for input {_short(input)}")
         valid = target != ignore_index
-        safe = nb.where(valid, target, 0)
         if c <= _ONE_HOT_CLASSES:
             # Few classes: the target's log-probability as a masked sum over the class axis,
             # which XLA fuses with the softmax (a gather, and its scatter-add gradient, are
             # separate loops; and this records fewer ops in eager code).
             where = [1] * input.ndim
             where[class_axis] = c
-            classes = nb.iota(tuple(where), class_axis, dtype=safe.dtype)
-            hit = nb.expand_dims(safe, class_axis) == classes
+            classes = nb.iota(tuple(where), class_axis, dtype=target.dtype)
+            hit = nb.expand_dims(target, class_axis) == classes
             nll = -nb.sum(nb.where(hit, logp, 0.0), axis=class_axis)
+            in_range = nb.any(hit, axis=class_axis)  # (an index outside [0, C) hits nothing)
         else:
+            safe = nb.where(valid, target, 0)
             picked = nb.take_along_axis(logp, nb.expand_dims(safe, class_axis), axis=class_axis)
             nll = -nb.squeeze(picked, class_axis)
+            in_range = (target >= 0) & (target < c)
         if label_smoothing:
             smooth = -nb.mean(logp, axis=class_axis)
             nll = (1 - label_smoothing) * nll + label_smoothing * smooth
         # A class index out of range (other than ignore_index) makes its loss NaN: the
         # values are on the device, so it cannot raise here, and a loss of some other
         # class would be a silent wrong value.
-        in_range = (target >= 0) & (target < c)
         nll = nb.where(valid, nb.where(in_range, nll, float("nan")), 0.0)
         if reduction == "mean":
             return nb.sum(nll) / nb.cast(nb.sum(nb.cast(valid, nb.int32)), input.dtype)
