@@ -65,10 +65,12 @@ def _as_traceable(x, op: str):
 
 def trace_function(f: Callable, args: tuple, kwargs: dict, transform: str,
                    traced: Callable[[int, Any], bool] | None = None,
-                   avals_of: Callable[[int, Tensor], Aval] | None = None) -> Traced:
+                   avals_of: Callable[[int, Tensor], Aval] | None = None,
+                   flat: tuple | None = None) -> Traced:
     """Trace `f(*args, **kwargs)`. Leaves that are tensors (or that `traced(i, leaf)` selects)
-    become graph inputs; other leaves stay Python values. `avals_of` overrides the traced aval."""
-    leaves, in_tree = tree_util.flatten((tuple(args), dict(kwargs)))
+    become graph inputs; other leaves stay Python values. `avals_of` overrides the traced aval;
+    `flat`: (leaves, treedef) of (args, kwargs), when the caller flattened them already."""
+    leaves, in_tree = flat if flat is not None else tree_util.flatten((tuple(args), dict(kwargs)))
     leaf_index, tensors = [], []
     for i, leaf in enumerate(leaves):
         if _is_array_like(leaf) or (traced is not None and traced(i, leaf)):
@@ -159,19 +161,17 @@ def _split_aux(fn_name: str, out, has_aux: bool):
 # ---------------------------------------------------------------------------
 # Reverse mode
 # ---------------------------------------------------------------------------
-def _arg_leaf_ranges(args: tuple, kwargs: dict) -> dict:
-    """For each argument key (position or keyword name): its range of leaf indices in the
-    flattening of (args, kwargs)."""
-    ranges, start = {}, 0
-    for i, a in enumerate(args):
-        n = len(tree_util.leaves(a))
-        ranges[i] = range(start, start + n)
-        start += n
-    for k in tree_util.sorted_keys(kwargs):
-        n = len(tree_util.leaves(kwargs[k]))
-        ranges[k] = range(start, start + n)
-        start += n
-    return ranges
+def _arg_structure(in_tree) -> tuple[dict, dict]:
+    """From the TreeDef of (args, kwargs): for each argument key (position or keyword name)
+    its range of leaf indices and its own TreeDef."""
+    ranges, trees, start = {}, {}, 0
+    args_def, kwargs_def = in_tree.children
+    keys = list(range(len(args_def.children))) + list(kwargs_def.aux or ())
+    for key, t in zip(keys, args_def.children + kwargs_def.children):
+        ranges[key] = range(start, start + t.num_leaves)
+        trees[key] = t
+        start += t.num_leaves
+    return ranges, trees
 
 
 _ALLOW_INT = ("grad", "value_and_grad", "jacfwd", "jacrev")
@@ -214,11 +214,12 @@ def _python_scalars(i: int, leaf) -> bool:
     return isinstance(leaf, (int, float))
 
 
-def _trace_or_concrete(fn_name: str, f: Callable, args: tuple, kwargs: dict, traced) -> Traced | None:
+def _trace_or_concrete(fn_name: str, f: Callable, args: tuple, kwargs: dict, traced,
+                       flat=None) -> Traced | None:
     """Trace `f`, or None when it read a traced value and may run on concrete values
     instead (an eager call of grad/vjp/jvp/linearize; see transforms/concrete.py)."""
     try:
-        return trace_function(f, args, kwargs, fn_name, traced=traced)
+        return trace_function(f, args, kwargs, fn_name, traced=traced, flat=flat)
     except ConcretizationError as e:
         if not can_run_concrete(e):
             raise
@@ -236,15 +237,14 @@ class _VJPCall:
         With `allow_int`, integer leaves among them get zero gradients (of their dtype)."""
         self.fn_name = fn_name
         self.allow_int = allow_int
-        ranges = _arg_leaf_ranges(args, kwargs)
+        flat = leaves, in_tree = tree_util.flatten((tuple(args), dict(kwargs)))  # (once)
+        ranges, trees = _arg_structure(in_tree)
         key_of = {i: key for key in argnums for i in ranges[key]}
         chosen = set(key_of)
         self.has_aux = has_aux
-        self.arg_trees = [tree_util.structure(args[a] if isinstance(a, int) else kwargs[a])
-                          for a in argnums]
+        self.arg_trees = [trees[a] for a in argnums]
         self.argnums = argnums
         self.concrete = None
-        leaves = tree_util.leaves((tuple(args), dict(kwargs)))
         for i in sorted(key_of):  # before tracing: f would fail on them with a vaguer error
             if not _numeric_leaf(leaves[i]):
                 self._non_numeric(args, kwargs, key_of[i])
@@ -252,7 +252,7 @@ class _VJPCall:
         if hint is None or not hint.concrete or len(context_stack()) > 1:
             traced = _trace_or_concrete(
                 fn_name, f, args, kwargs,
-                lambda i, leaf: i in chosen and isinstance(leaf, (int, float)))
+                lambda i, leaf: i in chosen and isinstance(leaf, (int, float)), flat)
             if traced is None and hint is not None:
                 hint.concrete = True
         if traced is None:
