@@ -676,7 +676,7 @@ def constant_buffer(device, dtype, host: np.ndarray):
     """A device buffer of the small host array `host` (of `dtype`), shared by every use of
     the same bytes: the buffers are kept, keyed by their exact bytes (so -0.0 and 0.0, or
     two NaNs, never share one), and must never be written to or donated."""
-    return _kept_buffer((device.ident, dtype, host.shape, host.tobytes()), device, host)
+    return _kept_buffer((device.ident, dtype, host.shape, host.tobytes()), device, lambda: host)
 
 
 def scalar_buffer(device, dtype, value, host):
@@ -689,21 +689,17 @@ def scalar_buffer(device, dtype, value, host):
         key = (device.ident, dtype, float, value, math.copysign(1.0, value))
     else:
         key = (device.ident, dtype, type(value), value)
+    return _kept_buffer(key, device, host)
+
+
+def _kept_buffer(key, device, host):
+    """The kept buffer of `key`, put from `host()` on a miss."""
     with _lock:
         buf = _packs.get(key)
         if buf is not None:
             _packs.move_to_end(key)
             return buf
-    return _kept_buffer(key, device, host())
-
-
-def _kept_buffer(key, device, host: np.ndarray):
-    with _lock:
-        buf = _packs.get(key)
-        if buf is not None:
-            _packs.move_to_end(key)
-            return buf
-    buf = device.put(host)
+    buf = device.put(host())
     with _lock:
         _packs[key] = buf
         if len(_packs) > _PACKS_SIZE:
