@@ -256,7 +256,7 @@ class _VJPCall:
             if traced is None and hint is not None:
                 hint.concrete = True
         if traced is None:
-            self._run_concrete(f, args, kwargs, key_of, scalar_out)
+            self._run_concrete(f, args, kwargs, leaves, key_of, scalar_out)
             return
         self.traced = traced
         graph = traced.graph
@@ -289,8 +289,8 @@ class _VJPCall:
         raise_error(GradError, self.fn_name, f"{label} holds a {type(bad).__name__} "
                     f"({bad!r:.40}); only floating-point tensors can be differentiated")
 
-    def _run_concrete(self, f, args, kwargs, key_of: dict, scalar_out: bool) -> None:
-        leaves = tree_util.leaves((tuple(args), dict(kwargs)))
+    def _run_concrete(self, f, args, kwargs, leaves: list, key_of: dict,
+                      scalar_out: bool) -> None:
         integer = {i for i in key_of if self.allow_int and _is_integer_leaf(leaves[i])}
         self.concrete_slots = [(i, _as_traceable(leaves[i], self.fn_name) if i in integer else None)
                                for i in sorted(key_of)]
