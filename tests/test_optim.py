@@ -93,13 +93,7 @@ def test_functional_eager_update_is_one_program_that_counts_the_step():
         if i >= 2:
             assert (d.executions, d.compiles) == (1, 0)
     assert int(state["step"].item()) == len(GRADS)
-    ref = [torch.tensor(p, requires_grad=True) for p in P0]
-    topt = torch.optim.Adam(ref, lr=1e-2)
-    for grads in GRADS:
-        for p, g in zip(ref, grads):
-            p.grad = torch.tensor(g)
-        topt.step()
-    for a, b in zip(params, ref):
+    for a, b in zip(params, _torch_run("Adam", dict(lr=1e-2))):
         close(a, b)
 
 
